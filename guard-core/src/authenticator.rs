@@ -1,0 +1,59 @@
+//! Authenticators: each recognises one kind of credential in a request.
+//!
+//! The guard runs its authenticators in position order (lower first) and stops at the first
+//! that either authenticates the caller or rejects the credentials it found. Credentials that
+//! are present but wrong never fall through to a weaker method.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use http::request::Parts;
+
+use crate::principal::Principal;
+
+/// A boxed, sendable future, as object-safe async traits return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What one authenticator concluded about a request.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// These credentials identify this caller: stop here.
+    Authenticated(Principal),
+    /// No credentials of this kind in the request: ask the next authenticator.
+    NotMine,
+    /// Credentials of this kind were present and are not valid: stop, 401. The reason is for
+    /// the log only; the client is told nothing more than "invalid credentials".
+    Rejected(&'static str),
+}
+
+/// Recognises one kind of credential.
+///
+/// ```
+/// use guard_core::authenticator::{Authenticator, BoxFuture, Outcome};
+/// use http::request::Parts;
+///
+/// /// Trusts nobody: rejects any request carrying `X-Debug-User`.
+/// struct NoDebugUsers;
+///
+/// impl Authenticator for NoDebugUsers {
+///     fn authenticate<'a>(&'a self, parts: &'a Parts) -> BoxFuture<'a, Outcome> {
+///         Box::pin(async move {
+///             if parts.headers.contains_key("x-debug-user") {
+///                 Outcome::Rejected("debug users are not accepted")
+///             } else {
+///                 Outcome::NotMine
+///             }
+///         })
+///     }
+/// }
+/// ```
+pub trait Authenticator: Send + Sync + 'static {
+    /// Looks for this authenticator's credentials in the request head.
+    fn authenticate<'a>(&'a self, parts: &'a Parts) -> BoxFuture<'a, Outcome>;
+
+    /// The `WWW-Authenticate` challenge that tells a client how to present these credentials,
+    /// e.g. `Bearer realm="api"`; `None` for credentials a client cannot be asked for.
+    fn challenge(&self) -> Option<&str> {
+        None
+    }
+}

@@ -1,0 +1,97 @@
+//! Settings read from the environment (contract: see the README).
+//!
+//! Everything here can also be set in code through the guard's builder; code wins.
+
+use std::path::PathBuf;
+
+/// Default lifetime of a new API key, in days.
+pub const DEFAULT_KEY_TTL_DAYS: u32 = 15;
+
+/// The guard's settings from the environment. Unset variables are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvConfig {
+    /// `GUARD_DB`: the redb file.
+    pub db_path: Option<PathBuf>,
+    /// `GUARD_ADMIN_SECRET`: the admin secret.
+    pub admin_secret: Option<String>,
+    /// `GUARD_KEY_TTL_DAYS`: default API key lifetime in days.
+    pub key_ttl_days: Option<u32>,
+}
+
+/// A variable is set to a value it cannot hold.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Not valid for the variable.
+    #[error("{name}={value:?} is invalid: {expected}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Its value (never shown for secrets).
+        value: String,
+        /// What it should be.
+        expected: &'static str,
+    },
+}
+
+impl EnvConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
+    }
+
+    /// Reads settings through `lookup`, for tests and embedding.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let non_empty = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        let key_ttl_days = match non_empty("GUARD_KEY_TTL_DAYS") {
+            None => None,
+            Some(v) => Some(
+                v.trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|d| (1..=crate::keys::MAX_TTL_DAYS).contains(d))
+                    .ok_or(ConfigError::Invalid {
+                        name: "GUARD_KEY_TTL_DAYS",
+                        value: v,
+                        expected: "a whole number of days from 1 to 36500",
+                    })?,
+            ),
+        };
+        let admin_secret = non_empty("GUARD_ADMIN_SECRET");
+        if admin_secret.as_ref().is_some_and(|s| s.len() < 16) {
+            return Err(ConfigError::Invalid {
+                name: "GUARD_ADMIN_SECRET",
+                value: "<redacted>".into(),
+                expected: "at least 16 characters",
+            });
+        }
+        Ok(EnvConfig {
+            db_path: non_empty("GUARD_DB").map(PathBuf::from),
+            admin_secret,
+            key_ttl_days,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Result<EnvConfig, ConfigError> {
+        let pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        EnvConfig::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn reads_and_validates() {
+        assert_eq!(env(&[]).unwrap(), EnvConfig::default());
+        let c = env(&[("GUARD_DB", "x.redb"), ("GUARD_KEY_TTL_DAYS", "30")]).unwrap();
+        assert_eq!(c.db_path, Some(PathBuf::from("x.redb")));
+        assert_eq!(c.key_ttl_days, Some(30));
+        assert!(env(&[("GUARD_KEY_TTL_DAYS", "-1")]).is_err());
+        assert!(env(&[("GUARD_KEY_TTL_DAYS", "0")]).is_err());
+        let err = env(&[("GUARD_ADMIN_SECRET", "short")]).unwrap_err();
+        assert!(!err.to_string().contains("short"), "the secret is never echoed");
+    }
+}

@@ -1,0 +1,200 @@
+//! The API key format (contract): `<prefix>_<id>_<secret><checksum>`.
+//!
+//! - `prefix`: lower-case letters and digits, `gk` by default, so keys are recognisable in
+//!   logs and by secret scanners;
+//! - `id`: 12 base62 characters, public, names the key in the admin API;
+//! - `secret`: 43 base62 characters from the OS CSPRNG (256 bits);
+//! - `checksum`: 6 base62 characters of the CRC32 of everything before it, so a typo or a
+//!   scanner's guess is rejected without touching the store.
+//!
+//! The plaintext key is returned once at creation; only its blake3 hash is kept.
+
+use crate::random::{self, BASE62, RandomError};
+
+/// Length of a key id.
+pub const ID_LEN: usize = 12;
+/// Length of the secret part.
+pub const SECRET_LEN: usize = 43;
+/// Length of the checksum.
+pub const CHECKSUM_LEN: usize = 6;
+
+/// The shape of this application's keys: their prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFormat {
+    prefix: String,
+}
+
+/// A prefix that keys cannot carry.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("a key prefix must be 1 to 16 lower-case ASCII letters or digits, got {0:?}")]
+pub struct InvalidPrefix(pub String);
+
+/// A string that is not a well-formed key. Deliberately carries no detail: every malformed key
+/// is answered alike.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("malformed API key")]
+pub struct MalformedKey;
+
+/// A well-formed key, borrowed from the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParsedKey<'a> {
+    /// The public id.
+    pub id: &'a str,
+    /// The whole key, which is what gets hashed.
+    pub full: &'a str,
+}
+
+/// A freshly generated key: show `plaintext` to its owner once, keep `hash`.
+pub struct GeneratedKey {
+    /// The public id.
+    pub id: String,
+    /// The whole key. Never stored, never logged.
+    pub plaintext: String,
+    /// blake3 of the whole key.
+    pub hash: blake3::Hash,
+}
+
+impl std::fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedKey").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl Default for KeyFormat {
+    fn default() -> Self {
+        KeyFormat { prefix: "gk".to_owned() }
+    }
+}
+
+impl KeyFormat {
+    /// A format with the given prefix.
+    pub fn new(prefix: &str) -> Result<Self, InvalidPrefix> {
+        let valid = (1..=16).contains(&prefix.len())
+            && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !valid {
+            return Err(InvalidPrefix(prefix.to_owned()));
+        }
+        Ok(KeyFormat { prefix: prefix.to_owned() })
+    }
+
+    /// The prefix, without its trailing `_`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// What the admin API shows of a key: `<prefix>_<id>`.
+    pub fn display_prefix(&self, id: &str) -> String {
+        format!("{}_{id}", self.prefix)
+    }
+
+    /// The total length of every key in this format.
+    pub fn key_len(&self) -> usize {
+        self.prefix.len() + 1 + ID_LEN + 1 + SECRET_LEN + CHECKSUM_LEN
+    }
+
+    /// A new key with a fresh random id.
+    pub fn generate(&self) -> Result<GeneratedKey, RandomError> {
+        let id = random::base62(ID_LEN)?;
+        let secret = random::base62(SECRET_LEN)?;
+        let body = format!("{}_{id}_{secret}", self.prefix);
+        let plaintext = format!("{body}{}", checksum(body.as_bytes()));
+        let hash = hash_key(&plaintext);
+        Ok(GeneratedKey { id, plaintext, hash })
+    }
+
+    /// Checks the shape and checksum of `raw` without any store access. Accepts bytes, since
+    /// a header value need not be UTF-8.
+    pub fn parse<'a>(&self, raw: &'a [u8]) -> Result<ParsedKey<'a>, MalformedKey> {
+        if raw.len() != self.key_len() {
+            return Err(MalformedKey);
+        }
+        let full = std::str::from_utf8(raw).map_err(|_| MalformedKey)?;
+        let rest = full
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|r| r.strip_prefix('_'))
+            .ok_or(MalformedKey)?;
+        let (id, rest) = rest.split_at_checked(ID_LEN).ok_or(MalformedKey)?;
+        let tail = rest.strip_prefix('_').ok_or(MalformedKey)?;
+        if !is_base62(id) || !is_base62(tail) {
+            return Err(MalformedKey);
+        }
+        let (body, sum) = full.split_at(full.len() - CHECKSUM_LEN);
+        if checksum(body.as_bytes()) != sum {
+            return Err(MalformedKey);
+        }
+        Ok(ParsedKey { id, full })
+    }
+}
+
+/// The blake3 hash under which a key is stored and looked up.
+pub fn hash_key(full: &str) -> blake3::Hash {
+    blake3::hash(full.as_bytes())
+}
+
+/// Whether `s` could be a key id.
+pub fn is_valid_id(s: &str) -> bool {
+    s.len() == ID_LEN && is_base62(s)
+}
+
+fn is_base62(s: &str) -> bool {
+    s.bytes().all(|b| BASE62.contains(&b))
+}
+
+fn checksum(body: &[u8]) -> String {
+    random::base62_fixed(u64::from(crc32fast::hash(body)), CHECKSUM_LEN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_parse_back() {
+        let format = KeyFormat::default();
+        let key = format.generate().unwrap();
+        assert_eq!(key.plaintext.len(), format.key_len());
+        assert!(key.plaintext.starts_with(&format!("gk_{}_", key.id)));
+        let parsed = format.parse(key.plaintext.as_bytes()).unwrap();
+        assert_eq!(parsed.id, key.id);
+        assert_eq!(hash_key(parsed.full), key.hash);
+    }
+
+    #[test]
+    fn malformed_keys_are_rejected_before_any_lookup() {
+        let format = KeyFormat::default();
+        let key = format.generate().unwrap().plaintext;
+        let mut typo = key.clone().into_bytes();
+        let i = typo.len() - 10;
+        typo[i] = if typo[i] == b'a' { b'b' } else { b'a' };
+        let wrong_prefix = key.replacen("gk_", "xk_", 1);
+        let cases: Vec<Vec<u8>> = vec![
+            typo,
+            wrong_prefix.into_bytes(),
+            key[..key.len() - 1].as_bytes().to_vec(),
+            format!("{key}0").into_bytes(),
+            key.replacen('_', "-", 2).into_bytes(),
+            {
+                let mut v = key.clone().into_bytes();
+                v[20] = 0xff;
+                v
+            },
+            vec![b'a'; 16 * 1024],
+            Vec::new(),
+        ];
+        for case in cases {
+            assert_eq!(format.parse(&case), Err(MalformedKey), "{:?}", String::from_utf8_lossy(&case));
+        }
+    }
+
+    #[test]
+    fn prefixes_are_validated() {
+        assert!(KeyFormat::new("acme").is_ok());
+        assert!(KeyFormat::new("").is_err());
+        assert!(KeyFormat::new("a_b").is_err());
+        assert!(KeyFormat::new("Upper").is_err());
+        let format = KeyFormat::new("acme2").unwrap();
+        let key = format.generate().unwrap();
+        assert!(format.parse(key.plaintext.as_bytes()).is_ok());
+        assert!(KeyFormat::default().parse(key.plaintext.as_bytes()).is_err());
+    }
+}
