@@ -1,1 +1,68 @@
-//! placeholder
+//! # guard-axum
+//!
+//! Authentication and authorization for [axum]: declare a policy once, protect each handler
+//! with one attribute, and let the compiler check every role name.
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use guard_axum::{Guard, Principal, api_key, protected};
+//!
+//! guard_axum::policy! {
+//!     roles {
+//!         viewer: [view_reports],
+//!         editor: viewer + [edit_reports],
+//!         admin: editor + [manage_keys],
+//!     }
+//! }
+//!
+//! #[protected(roles = "admin")]                 // "admn" here is a compile error
+//! async fn admin_page(who: Principal) -> String {
+//!     format!("hello {}", who.name())
+//! }
+//!
+//! #[api_key]                                    // any valid API key
+//! async fn data() -> &'static str {
+//!     "data"
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let guard = Guard::builder(&POLICY).with_env()?.build()?;
+//! let app: Router = Router::new()
+//!     .route("/admin", get(admin_page))
+//!     .route("/data", get(data))
+//!     .nest("/auth", guard.admin_router())
+//!     .layer(guard.layer());
+//! # Ok(()) }
+//! ```
+//!
+//! Requests without credentials, or with invalid ones, get 401 with `WWW-Authenticate`;
+//! authenticated callers without the role get 403. Errors are JSON
+//! `{"error": "<code>", "detail": "<text>"}`.
+//!
+//! [axum]: https://docs.rs/axum
+
+pub mod admin;
+pub mod authn;
+mod extract;
+mod guard;
+mod layer;
+mod rejection;
+
+pub use extract::{Guarded, HandlerRequirement, Principal};
+pub use guard::{DEFAULT_DB_PATH, Guard, GuardBuilder, GuardError};
+pub use guard_core;
+pub use guard_core::{
+    Clock, CreatedKey, Expiry, KeyError, KeyFormat, KeyInfo, ManualClock, NewKey, Policy,
+    PolicySpec, PrincipalKind, RedbStore, Requirement, Store, StoreError, SystemClock,
+};
+pub use guard_macros::{api_key, policy, protected};
+pub use layer::{GuardLayer, GuardService};
+pub use rejection::Rejection;
+
+/// What the macros' generated code uses. Not a public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::extract::{Guarded, HandlerRequirement};
+    pub use guard_core::{BitSet, PolicySpec, Requirement, RoleSpec};
+    pub use guard_macros::resolve;
+}

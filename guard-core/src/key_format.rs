@@ -56,13 +56,17 @@ pub struct GeneratedKey {
 
 impl std::fmt::Debug for GeneratedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeneratedKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("GeneratedKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
 impl Default for KeyFormat {
     fn default() -> Self {
-        KeyFormat { prefix: "gk".to_owned() }
+        KeyFormat {
+            prefix: "gk".to_owned(),
+        }
     }
 }
 
@@ -70,11 +74,15 @@ impl KeyFormat {
     /// A format with the given prefix.
     pub fn new(prefix: &str) -> Result<Self, InvalidPrefix> {
         let valid = (1..=16).contains(&prefix.len())
-            && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !valid {
             return Err(InvalidPrefix(prefix.to_owned()));
         }
-        Ok(KeyFormat { prefix: prefix.to_owned() })
+        Ok(KeyFormat {
+            prefix: prefix.to_owned(),
+        })
     }
 
     /// The prefix, without its trailing `_`.
@@ -99,7 +107,11 @@ impl KeyFormat {
         let body = format!("{}_{id}_{secret}", self.prefix);
         let plaintext = format!("{body}{}", checksum(body.as_bytes()));
         let hash = hash_key(&plaintext);
-        Ok(GeneratedKey { id, plaintext, hash })
+        Ok(GeneratedKey {
+            id,
+            plaintext,
+            hash,
+        })
     }
 
     /// Checks the shape and checksum of `raw` without any store access. Accepts bytes, since
@@ -182,7 +194,12 @@ mod tests {
             Vec::new(),
         ];
         for case in cases {
-            assert_eq!(format.parse(&case), Err(MalformedKey), "{:?}", String::from_utf8_lossy(&case));
+            assert_eq!(
+                format.parse(&case),
+                Err(MalformedKey),
+                "{:?}",
+                String::from_utf8_lossy(&case)
+            );
         }
     }
 
@@ -195,6 +212,10 @@ mod tests {
         let format = KeyFormat::new("acme2").unwrap();
         let key = format.generate().unwrap();
         assert!(format.parse(key.plaintext.as_bytes()).is_ok());
-        assert!(KeyFormat::default().parse(key.plaintext.as_bytes()).is_err());
+        assert!(
+            KeyFormat::default()
+                .parse(key.plaintext.as_bytes())
+                .is_err()
+        );
     }
 }

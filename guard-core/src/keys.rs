@@ -159,7 +159,9 @@ pub struct KeyRing {
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRing").field("format", &self.format).finish_non_exhaustive()
+        f.debug_struct("KeyRing")
+            .field("format", &self.format)
+            .finish_non_exhaustive()
     }
 }
 
@@ -217,7 +219,10 @@ impl KeyRing {
 
     /// Verifies a presented key. Never touches the store.
     pub fn authenticate(&self, presented: &[u8]) -> Result<Principal, KeyRejection> {
-        let parsed = self.format.parse(presented).map_err(|_| KeyRejection::Malformed)?;
+        let parsed = self
+            .format
+            .parse(presented)
+            .map_err(|_| KeyRejection::Malformed)?;
         let hash = hash_key(parsed.full);
         let entry = self
             .read_index()
@@ -227,10 +232,14 @@ impl KeyRing {
             .ok_or(KeyRejection::Unknown)?;
         let record = &entry.record;
         if record.revoked {
-            return Err(KeyRejection::Revoked { id: record.id.clone() });
+            return Err(KeyRejection::Revoked {
+                id: record.id.clone(),
+            });
         }
         if record.expires_at.is_some_and(|at| self.clock.now() >= at) {
-            return Err(KeyRejection::Expired { id: record.id.clone() });
+            return Err(KeyRejection::Expired {
+                id: record.id.clone(),
+            });
         }
         Ok(entry.principal.clone())
     }
@@ -258,7 +267,10 @@ impl KeyRing {
         let entry = self.entry(record);
         let info = self.info(&entry.record);
         self.write_index().insert(entry);
-        Ok(CreatedKey { key: Secret(generated.plaintext), info })
+        Ok(CreatedKey {
+            key: Secret(generated.plaintext),
+            info,
+        })
     }
 
     /// The key with this id, if any.
@@ -269,8 +281,11 @@ impl KeyRing {
     }
 
     fn validate_roles(&self, roles: Vec<String>) -> Result<Vec<String>, KeyError> {
-        let unknown: Vec<String> =
-            roles.iter().filter(|r| !self.policy.has_role(r)).cloned().collect();
+        let unknown: Vec<String> = roles
+            .iter()
+            .filter(|r| !self.policy.has_role(r))
+            .cloned()
+            .collect();
         if !unknown.is_empty() {
             return Err(KeyError::UnknownRoles(unknown));
         }

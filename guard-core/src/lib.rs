@@ -2,6 +2,7 @@
 //! dependency on a web framework. Applications use it through `guard-axum`, which re-exports
 //! everything here.
 
+pub mod admin_secret;
 pub mod authenticator;
 pub mod clock;
 pub mod config;
@@ -14,10 +15,12 @@ pub mod requirement;
 pub mod set;
 pub mod store;
 
+pub use admin_secret::AdminSecret;
 pub use authenticator::{Authenticator, Outcome};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use config::{ConfigError, EnvConfig};
 pub use key_format::KeyFormat;
-pub use keys::{CreatedKey, Expiry, KeyError, KeyInfo, KeyRing, NewKey};
+pub use keys::{CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyRing, NewKey, Secret};
 pub use policy::{Policy, PolicyError, PolicySpec, RoleSpec};
 pub use principal::{Principal, PrincipalKind};
 pub use random::RandomError;

@@ -35,7 +35,11 @@ impl PolicySpec {
         permissions: &'static [&'static str],
         roles: &'static [RoleSpec],
     ) -> Self {
-        PolicySpec { fingerprint, permissions, roles }
+        PolicySpec {
+            fingerprint,
+            permissions,
+            roles,
+        }
     }
 
     /// A policy with no roles or permissions: enough for `#[api_key]` and `#[protected]`
@@ -50,7 +54,11 @@ impl RoleSpec {
         inherits: &'static [u16],
         permissions: &'static [u16],
     ) -> Self {
-        RoleSpec { name, inherits, permissions }
+        RoleSpec {
+            name,
+            inherits,
+            permissions,
+        }
     }
 }
 
@@ -121,8 +129,14 @@ impl Policy {
             }
         }
         for role in spec.roles {
-            let dangling = role.inherits.iter().any(|&r| usize::from(r) >= spec.roles.len())
-                || role.permissions.iter().any(|&p| usize::from(p) >= spec.permissions.len());
+            let dangling = role
+                .inherits
+                .iter()
+                .any(|&r| usize::from(r) >= spec.roles.len())
+                || role
+                    .permissions
+                    .iter()
+                    .any(|&p| usize::from(p) >= spec.permissions.len());
             if dangling {
                 return Err(PolicyError::DanglingIndex(role.name));
             }
@@ -130,13 +144,21 @@ impl Policy {
         let roles = (0..spec.roles.len())
             .map(|i| grant_of(spec, i))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Policy { spec, roles, role_index })
+        Ok(Policy {
+            spec,
+            roles,
+            role_index,
+        })
     }
 
     /// The policy with no roles or permissions.
     pub fn empty() -> Self {
         static EMPTY: PolicySpec = PolicySpec::EMPTY;
-        Policy { spec: &EMPTY, roles: Vec::new(), role_index: HashMap::new() }
+        Policy {
+            spec: &EMPTY,
+            roles: Vec::new(),
+            role_index: HashMap::new(),
+        }
     }
 
     /// Identifies the declaration this policy was built from.
@@ -192,7 +214,10 @@ impl Policy {
 /// Walks the inheritance graph from role `start` with an explicit stack, so that a cycle in a
 /// hand-written spec is an error rather than endless recursion.
 fn grant_of(spec: &PolicySpec, start: usize) -> Result<RoleGrant, PolicyError> {
-    let mut grant = RoleGrant { roles: BitSet::EMPTY, permissions: BitSet::EMPTY };
+    let mut grant = RoleGrant {
+        roles: BitSet::EMPTY,
+        permissions: BitSet::EMPTY,
+    };
     let mut stack = vec![start];
     while let Some(i) = stack.pop() {
         if grant.roles.contains(i) {
@@ -245,13 +270,22 @@ mod tests {
 
     #[test]
     fn hand_written_specs_are_validated() {
-        static CYCLE: PolicySpec =
-            PolicySpec::new(1, &[], &[RoleSpec::new("a", &[1], &[]), RoleSpec::new("b", &[0], &[])]);
+        static CYCLE: PolicySpec = PolicySpec::new(
+            1,
+            &[],
+            &[RoleSpec::new("a", &[1], &[]), RoleSpec::new("b", &[0], &[])],
+        );
         assert_eq!(Policy::new(&CYCLE).unwrap_err(), PolicyError::Cycle("a"));
         static DANGLING: PolicySpec = PolicySpec::new(1, &[], &[RoleSpec::new("a", &[], &[3])]);
-        assert_eq!(Policy::new(&DANGLING).unwrap_err(), PolicyError::DanglingIndex("a"));
-        static DUP: PolicySpec =
-            PolicySpec::new(1, &[], &[RoleSpec::new("a", &[], &[]), RoleSpec::new("a", &[], &[])]);
+        assert_eq!(
+            Policy::new(&DANGLING).unwrap_err(),
+            PolicyError::DanglingIndex("a")
+        );
+        static DUP: PolicySpec = PolicySpec::new(
+            1,
+            &[],
+            &[RoleSpec::new("a", &[], &[]), RoleSpec::new("a", &[], &[])],
+        );
         assert_eq!(Policy::new(&DUP).unwrap_err(), PolicyError::Duplicate("a"));
     }
 }

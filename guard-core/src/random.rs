@@ -1,7 +1,8 @@
 //! Random identifiers and secrets from the operating system's CSPRNG.
 
 /// The base62 alphabet used by keys and ids: digits, then upper, then lower case.
-pub(crate) const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+pub(crate) const BASE62: &[u8; 62] =
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// The operating system could not supply random bytes.
 #[derive(Debug, thiserror::Error)]

@@ -94,7 +94,10 @@ mod tests {
     static SPEC: PolicySpec = PolicySpec::new(
         1,
         &["view", "edit"],
-        &[RoleSpec::new("viewer", &[], &[0]), RoleSpec::new("editor", &[0], &[1])],
+        &[
+            RoleSpec::new("viewer", &[], &[0]),
+            RoleSpec::new("editor", &[0], &[1]),
+        ],
     );
 
     fn principal(kind: PrincipalKind, roles: &[&str]) -> Principal {
@@ -110,19 +113,45 @@ mod tests {
         let viewer_role = Requirement::AnyRole(BitSet::from_indices([0]));
         let edit_perm = Requirement::AllPermissions(BitSet::from_indices([1]));
 
-        assert_eq!(viewer_role.evaluate(&editor_key), Decision::Allow, "inherited role");
+        assert_eq!(
+            viewer_role.evaluate(&editor_key),
+            Decision::Allow,
+            "inherited role"
+        );
         assert_eq!(edit_perm.evaluate(&editor_key), Decision::Allow);
         assert_eq!(edit_perm.evaluate(&viewer_user), Decision::Forbidden);
-        assert_eq!(Requirement::ApiKey.evaluate(&viewer_user), Decision::Unauthenticated);
-        assert_eq!(Requirement::Authenticated.evaluate(&anonymous), Decision::Unauthenticated);
+        assert_eq!(
+            Requirement::ApiKey.evaluate(&viewer_user),
+            Decision::Unauthenticated
+        );
+        assert_eq!(
+            Requirement::Authenticated.evaluate(&anonymous),
+            Decision::Unauthenticated
+        );
         assert_eq!(viewer_role.evaluate(&anonymous), Decision::Unauthenticated);
 
-        static BOTH: [Requirement; 2] =
-            [Requirement::ApiKey, Requirement::AllPermissions(BitSet::from_words([2, 0, 0, 0]))];
-        assert_eq!(Requirement::All(&BOTH).evaluate(&editor_key), Decision::Allow);
-        assert_eq!(Requirement::All(&BOTH).evaluate(&viewer_user), Decision::Unauthenticated);
-        assert_eq!(Requirement::Any(&BOTH).evaluate(&viewer_user), Decision::Unauthenticated);
-        static EITHER: [Requirement; 1] = [Requirement::AllPermissions(BitSet::from_words([2, 0, 0, 0]))];
-        assert_eq!(Requirement::Any(&EITHER).evaluate(&viewer_user), Decision::Forbidden);
+        static BOTH: [Requirement; 2] = [
+            Requirement::ApiKey,
+            Requirement::AllPermissions(BitSet::from_words([2, 0, 0, 0])),
+        ];
+        assert_eq!(
+            Requirement::All(&BOTH).evaluate(&editor_key),
+            Decision::Allow
+        );
+        assert_eq!(
+            Requirement::All(&BOTH).evaluate(&viewer_user),
+            Decision::Unauthenticated
+        );
+        assert_eq!(
+            Requirement::Any(&BOTH).evaluate(&viewer_user),
+            Decision::Unauthenticated
+        );
+        static EITHER: [Requirement; 1] = [Requirement::AllPermissions(BitSet::from_words([
+            2, 0, 0, 0,
+        ]))];
+        assert_eq!(
+            Requirement::Any(&EITHER).evaluate(&viewer_user),
+            Decision::Forbidden
+        );
     }
 }

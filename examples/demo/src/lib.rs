@@ -1,1 +1,45 @@
-//! placeholder
+//! The guard demo: a server with public, API-key and role-protected routes.
+//!
+//! Run it with `cargo run -p demo`; see the README for a walk-through with curl.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use guard_axum::{Guard, Principal, api_key, protected};
+
+guard_axum::policy! {
+    roles {
+        viewer: [view_reports],
+        editor: viewer + [edit_reports],
+        admin: editor + [manage_keys],
+    }
+}
+
+/// The demo's routes, guarded by `guard`.
+pub fn app(guard: &Guard) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/secure", get(secure))
+        .route("/admin", get(admin))
+        .route("/me", get(me))
+        .nest("/auth", guard.admin_router())
+        .layer(guard.layer())
+}
+
+async fn index() -> &'static str {
+    "guard demo: GET /secure needs an API key, GET /admin an admin key, GET /me shows who you are\n"
+}
+
+#[api_key]
+async fn secure() -> &'static str {
+    "you presented a valid API key\n"
+}
+
+#[protected(roles = "admin")]
+async fn admin(who: Principal) -> String {
+    format!("hello {}, you are an admin\n", who.name())
+}
+
+#[protected]
+async fn me(who: Principal) -> Json<Principal> {
+    Json(who)
+}

@@ -59,6 +59,9 @@ pub enum StoreError {
     /// A stored record could not be decoded.
     #[error("a stored record is damaged: {0}")]
     Damaged(String),
+    /// The operation was abandoned because the server is shutting down.
+    #[error("the operation was cancelled during shutdown")]
+    Cancelled,
     /// An insert found its id taken.
     #[error("a key with id {0} already exists")]
     DuplicateId(String),

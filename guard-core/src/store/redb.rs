@@ -36,8 +36,10 @@ impl RedbStore {
     /// written by a newer guard is an error, never a panic and never overwritten.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
-        let db = Database::create(path)
-            .map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
+        let db = Database::create(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
         let store = RedbStore { db };
         store.check_schema(path.to_owned())?;
         Ok(store)
@@ -45,8 +47,11 @@ impl RedbStore {
 
     fn check_schema(&self, path: PathBuf) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(db_err)?;
-        let tables: Vec<String> =
-            txn.list_tables().map_err(db_err)?.map(|t| t.name().to_owned()).collect();
+        let tables: Vec<String> = txn
+            .list_tables()
+            .map_err(db_err)?
+            .map(|t| t.name().to_owned())
+            .collect();
         let fresh = tables.is_empty();
         if !fresh && !tables.iter().any(|t| t == META.name()) {
             return Err(StoreError::Foreign { path });
@@ -113,7 +118,9 @@ impl Store for RedbStore {
             if table.get(record.id.as_str()).map_err(db_err)?.is_some() {
                 return Err(StoreError::DuplicateId(record.id.clone()));
             }
-            table.insert(record.id.as_str(), bytes.as_slice()).map_err(db_err)?;
+            table
+                .insert(record.id.as_str(), bytes.as_slice())
+                .map_err(db_err)?;
         }
         txn.commit().map_err(db_err)
     }
@@ -143,7 +150,10 @@ mod tests {
         {
             let store = RedbStore::open(&path).unwrap();
             store.insert_key(&record("a")).unwrap();
-            assert!(matches!(store.insert_key(&record("a")), Err(StoreError::DuplicateId(_))));
+            assert!(matches!(
+                store.insert_key(&record("a")),
+                Err(StoreError::DuplicateId(_))
+            ));
         }
         let store = RedbStore::open(&path).unwrap();
         assert_eq!(store.load_keys().unwrap(), vec![record("a")]);
@@ -156,13 +166,18 @@ mod tests {
         std::fs::write(&garbage, vec![0x5a; 8192]).unwrap();
         let err = RedbStore::open(&garbage).unwrap_err();
         assert!(matches!(err, StoreError::Open { .. }), "{err}");
-        assert_eq!(std::fs::read(&garbage).unwrap(), vec![0x5a; 8192], "left untouched");
+        assert_eq!(
+            std::fs::read(&garbage).unwrap(),
+            vec![0x5a; 8192],
+            "left untouched"
+        );
 
         let foreign = dir.path().join("foreign.redb");
         {
             let db = Database::create(&foreign).unwrap();
             let txn = db.begin_write().unwrap();
-            txn.open_table(TableDefinition::<u64, u64>::new("orders")).unwrap();
+            txn.open_table(TableDefinition::<u64, u64>::new("orders"))
+                .unwrap();
             txn.commit().unwrap();
         }
         let err = RedbStore::open(&foreign).unwrap_err();
@@ -178,10 +193,16 @@ mod tests {
         {
             let db = Database::create(&path).unwrap();
             let txn = db.begin_write().unwrap();
-            txn.open_table(META).unwrap().insert(SCHEMA_VERSION_KEY, 99u32.to_le_bytes().as_slice()).unwrap();
+            txn.open_table(META)
+                .unwrap()
+                .insert(SCHEMA_VERSION_KEY, 99u32.to_le_bytes().as_slice())
+                .unwrap();
             txn.commit().unwrap();
         }
         let err = RedbStore::open(&path).unwrap_err();
-        assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::NewerSchema { found: 99, .. }),
+            "{err}"
+        );
     }
 }

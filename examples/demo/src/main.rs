@@ -1,0 +1,42 @@
+//! `cargo run -p demo`: serves the demo on `GUARD_ADDR` (default 127.0.0.1:8080) with its keys
+//! in `GUARD_DB` (default `guard.redb`).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use guard_axum::Guard;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("demo: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let addr: SocketAddr = std::env::var("GUARD_ADDR")
+        .unwrap_or_else(|_| "127.0.0.1:8080".into())
+        .parse()
+        .map_err(|e| format!("GUARD_ADDR is not an address: {e}"))?;
+    let guard = Guard::builder(&demo::POLICY).with_env()?.build()?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, demo::app(&guard))
+        .with_graceful_shutdown(async {
+            // If the signal handler cannot be installed, serve until killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! The built-in HTTP authenticators.
+
+mod api_key;
+
+pub use api_key::{
+    ApiKeyAuthenticator, HEADER as API_KEY_HEADER, QUERY_PARAM as API_KEY_QUERY_PARAM,
+};

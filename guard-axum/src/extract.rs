@@ -1,0 +1,155 @@
+//! Extractors: the requirement extractor the macros insert, and [`Principal`].
+//!
+//! Both resolve the caller once per request and memoise the result in the request extensions,
+//! so a handler with several of them runs the authenticator chain once.
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use guard_core::requirement::{Decision, Requirement};
+
+use crate::Guard;
+use crate::rejection::Rejection;
+
+/// A requirement attached to one handler by `#[protected]` or `#[api_key]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no guard requirement",
+    note = "the requirement of a handler comes from `#[protected(…)]` or `#[api_key(…)]` together with the `guard_axum::policy!` declaration; check that the policy is declared at the crate root, or name it with `policy = path::to::module`"
+)]
+pub trait HandlerRequirement: Send + Sync + 'static {
+    /// What the handler demands.
+    const REQUIREMENT: Requirement;
+    /// The fingerprint of the policy the names were resolved against, or 0 if none were.
+    const POLICY_FINGERPRINT: u64;
+}
+
+/// The extractor `#[protected]` and `#[api_key]` put first in a handler's arguments: it
+/// rejects the request unless the caller meets requirement `R`.
+pub struct Guarded<R> {
+    principal: guard_core::Principal,
+    requirement: PhantomData<fn() -> R>,
+}
+
+impl<R> Guarded<R> {
+    /// The caller, who met the requirement.
+    pub fn principal(&self) -> &guard_core::Principal {
+        &self.principal
+    }
+}
+
+/// The memoised outcome of authenticating one request.
+#[derive(Clone)]
+struct Resolved(Result<guard_core::Principal, Rejection>);
+
+/// The request's guard, or a logged 500: a guarded handler without a guard never runs.
+fn guard_of(parts: &Parts) -> Result<Guard, Rejection> {
+    parts.extensions.get::<Guard>().cloned().ok_or_else(|| {
+        tracing::error!(
+            path = parts.uri.path(),
+            "a guarded handler ran without a Guard: add `.layer(guard.layer())` to the router"
+        );
+        Rejection::Internal
+    })
+}
+
+/// The caller of this request (anonymous if no credentials), authenticated once.
+async fn resolve(parts: &mut Parts, guard: &Guard) -> Result<guard_core::Principal, Rejection> {
+    if let Some(Resolved(resolved)) = parts.extensions.get::<Resolved>() {
+        return resolved.clone();
+    }
+    let resolved = guard.authenticate(parts).await;
+    parts.extensions.insert(Resolved(resolved.clone()));
+    resolved
+}
+
+impl<S, R> FromRequestParts<S> for Guarded<R>
+where
+    S: Send + Sync,
+    R: HandlerRequirement,
+{
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Rejection> {
+        let guard = guard_of(parts)?;
+        if R::POLICY_FINGERPRINT != 0 && R::POLICY_FINGERPRINT != guard.policy().fingerprint() {
+            tracing::error!(
+                path = parts.uri.path(),
+                "this handler was compiled against a different policy than the Guard's: build the Guard from the same `POLICY`"
+            );
+            return Err(Rejection::Internal);
+        }
+        let principal = resolve(parts, &guard).await?;
+        match R::REQUIREMENT.evaluate(&principal) {
+            Decision::Allow => Ok(Guarded {
+                principal,
+                requirement: PhantomData,
+            }),
+            Decision::Unauthenticated => Err(guard.missing_credentials()),
+            Decision::Forbidden => Err(Rejection::Forbidden),
+        }
+    }
+}
+
+/// The authenticated caller of a request.
+///
+/// As an extractor it requires authentication: a request without credentials is answered
+/// 401. Use `Option<Principal>` where a caller may be anonymous; invalid credentials are a 401
+/// either way.
+///
+/// ```
+/// use guard_axum::{Principal, protected};
+///
+/// #[protected]
+/// async fn me(who: Principal) -> String {
+///     format!("hello, {}", who.name())
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Principal(pub guard_core::Principal);
+
+impl Deref for Principal {
+    type Target = guard_core::Principal;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Principal {
+    /// The core principal.
+    pub fn into_inner(self) -> guard_core::Principal {
+        self.0
+    }
+}
+
+impl serde::Serialize for Principal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Rejection> {
+        let guard = guard_of(parts)?;
+        let principal = resolve(parts, &guard).await?;
+        if principal.is_authenticated() {
+            Ok(Principal(principal))
+        } else {
+            Err(guard.missing_credentials())
+        }
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Rejection> {
+        let guard = guard_of(parts)?;
+        let principal = resolve(parts, &guard).await?;
+        Ok(principal.is_authenticated().then_some(Principal(principal)))
+    }
+}

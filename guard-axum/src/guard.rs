@@ -1,0 +1,298 @@
+//! The [`Guard`]: policy, key ring and authenticator chain, shared by every request.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+use axum::http::request::Parts;
+use guard_core::AdminSecret;
+use guard_core::authenticator::{Authenticator, Outcome};
+use guard_core::clock::{Clock, SystemClock};
+use guard_core::config::{ConfigError, DEFAULT_KEY_TTL_DAYS, EnvConfig};
+use guard_core::key_format::{InvalidPrefix, KeyFormat};
+use guard_core::keys::{CreatedKey, KeyError, KeyRing, NewKey};
+use guard_core::policy::{Policy, PolicyError, PolicySpec};
+use guard_core::principal::Principal;
+use guard_core::store::{RedbStore, Store, StoreError};
+
+use crate::authn::ApiKeyAuthenticator;
+use crate::layer::GuardLayer;
+use crate::rejection::Rejection;
+
+/// The database file used when neither code nor `GUARD_DB` names one.
+pub const DEFAULT_DB_PATH: &str = "guard.redb";
+
+/// Authentication and authorization for an axum application. Cheap to clone.
+///
+/// ```no_run
+/// # guard_axum::policy! { roles { admin: [manage_keys] } }
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use axum::{Router, routing::get};
+/// use guard_axum::{Guard, protected};
+///
+/// #[protected(roles = "admin")]
+/// async fn admin() -> &'static str { "hello, admin" }
+///
+/// let guard = Guard::builder(&POLICY).database("app.redb").build()?;
+/// let app: Router = Router::new()
+///     .route("/admin", get(admin))
+///     .nest("/auth", guard.admin_router())
+///     .layer(guard.layer());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Guard {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    policy: Arc<Policy>,
+    keys: Arc<KeyRing>,
+    chain: Vec<Arc<dyn Authenticator>>,
+    challenge: HeaderValue,
+    admin_secret: Option<AdminSecret>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("keys", &self.inner.keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a guard could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuardError {
+    /// The policy is invalid (only possible for a hand-written spec).
+    #[error("invalid policy: {0}")]
+    Policy(#[from] PolicyError),
+    /// The store could not be opened or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A setting from the environment is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The key prefix is invalid.
+    #[error(transparent)]
+    KeyPrefix(#[from] InvalidPrefix),
+}
+
+/// Builds a [`Guard`]. Settings made in code win over the environment.
+#[must_use]
+pub struct GuardBuilder {
+    spec: &'static PolicySpec,
+    env: EnvConfig,
+    db_path: Option<PathBuf>,
+    store: Option<Arc<dyn Store>>,
+    admin_secret: Option<String>,
+    key_ttl_days: Option<u32>,
+    key_prefix: Option<String>,
+    clock: Option<Arc<dyn Clock>>,
+    api_key_in_query: bool,
+}
+
+impl Guard {
+    /// Starts building a guard for the policy declared with `policy!` (`&POLICY`).
+    pub fn builder(policy: &'static PolicySpec) -> GuardBuilder {
+        GuardBuilder {
+            spec: policy,
+            env: EnvConfig::default(),
+            db_path: None,
+            store: None,
+            admin_secret: None,
+            key_ttl_days: None,
+            key_prefix: None,
+            clock: None,
+            api_key_in_query: true,
+        }
+    }
+
+    /// The layer that makes this guard available to guarded handlers:
+    /// `router.layer(guard.layer())`.
+    pub fn layer(&self) -> GuardLayer {
+        GuardLayer::new(self.clone())
+    }
+
+    /// The run-time policy.
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// Creates an API key, durably. The plaintext in the result is the only copy.
+    ///
+    /// This blocks on a disk write; from async code prefer [`Guard::create_key_async`].
+    pub fn create_key(&self, new: NewKey) -> Result<CreatedKey, KeyError> {
+        self.inner.keys.create(new)
+    }
+
+    /// [`Guard::create_key`] on a blocking thread.
+    pub async fn create_key_async(&self, new: NewKey) -> Result<CreatedKey, KeyError> {
+        let keys = Arc::clone(&self.inner.keys);
+        run_blocking(move || keys.create(new)).await
+    }
+
+    /// The key ring: lookups and management of API keys.
+    pub fn keys(&self) -> &KeyRing {
+        &self.inner.keys
+    }
+
+    /// Whether `presented` is the admin secret (constant-time). False when none is set.
+    pub(crate) fn verify_admin_secret(&self, presented: &[u8]) -> bool {
+        self.inner
+            .admin_secret
+            .as_ref()
+            .is_some_and(|s| s.verify(presented))
+    }
+
+    /// Runs the authenticator chain in position order: the first to authenticate or reject
+    /// decides; if all pass, the caller is anonymous.
+    pub async fn authenticate(&self, parts: &Parts) -> Result<Principal, Rejection> {
+        for authenticator in &self.inner.chain {
+            match authenticator.authenticate(parts).await {
+                Outcome::Authenticated(principal) => return Ok(principal),
+                Outcome::NotMine => continue,
+                Outcome::Rejected(reason) => {
+                    tracing::debug!(reason, "credentials rejected");
+                    return Err(Rejection::InvalidCredentials {
+                        challenge: self.inner.challenge.clone(),
+                    });
+                }
+            }
+        }
+        Ok(Principal::anonymous())
+    }
+
+    /// The rejection for a request that needs credentials and has none.
+    pub(crate) fn missing_credentials(&self) -> Rejection {
+        Rejection::MissingCredentials {
+            challenge: self.inner.challenge.clone(),
+        }
+    }
+}
+
+/// Runs blocking store work off the async executor.
+pub(crate) async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, KeyError> + Send + 'static,
+) -> Result<T, KeyError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Err(_) => Err(KeyError::Store(StoreError::Cancelled)),
+    }
+}
+
+impl GuardBuilder {
+    /// Fills every setting not made in code from the environment (`GUARD_DB`,
+    /// `GUARD_ADMIN_SECRET`, `GUARD_KEY_TTL_DAYS`).
+    pub fn with_env(mut self) -> Result<Self, ConfigError> {
+        self.env = EnvConfig::from_env()?;
+        Ok(self)
+    }
+
+    /// The redb file (default `guard.redb`).
+    pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
+        self.db_path = Some(path.into());
+        self
+    }
+
+    /// A store of the application's own instead of a redb file.
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The secret that admits requests to the admin API in `X-Admin-Secret`. Without one,
+    /// the admin API admits nobody.
+    pub fn admin_secret(mut self, secret: impl Into<String>) -> Self {
+        self.admin_secret = Some(secret.into());
+        self
+    }
+
+    /// Default lifetime of new API keys, in days (default 15).
+    pub fn key_ttl_days(mut self, days: u32) -> Self {
+        self.key_ttl_days = Some(days);
+        self
+    }
+
+    /// The prefix of new API keys (default `gk`): 1 to 16 lower-case letters or digits.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = Some(prefix.into());
+        self
+    }
+
+    /// The clock used for expiry; tests inject a `ManualClock`.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Whether API keys are also accepted in the `api-key` query parameter (default yes).
+    /// Keys in URLs end up in proxy logs and browser history; turn this off where you can.
+    pub fn api_key_in_query(mut self, allow: bool) -> Self {
+        self.api_key_in_query = allow;
+        self
+    }
+
+    /// Opens the store, loads the keys and assembles the guard.
+    pub fn build(self) -> Result<Guard, GuardError> {
+        let policy = Arc::new(Policy::new(self.spec)?);
+        let store = match self.store {
+            Some(store) => store,
+            None => {
+                let path = self
+                    .db_path
+                    .or(self.env.db_path)
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_DB_PATH));
+                Arc::new(RedbStore::open(path)?) as Arc<dyn Store>
+            }
+        };
+        let format = match self.key_prefix {
+            Some(prefix) => KeyFormat::new(&prefix)?,
+            None => KeyFormat::default(),
+        };
+        let ttl = self
+            .key_ttl_days
+            .or(self.env.key_ttl_days)
+            .unwrap_or(DEFAULT_KEY_TTL_DAYS);
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let keys = Arc::new(KeyRing::load(
+            store,
+            Arc::clone(&policy),
+            format,
+            clock,
+            ttl,
+        )?);
+        let chain: Vec<Arc<dyn Authenticator>> = vec![Arc::new(ApiKeyAuthenticator::new(
+            Arc::clone(&keys),
+            self.api_key_in_query,
+        ))];
+        let challenge = challenge(&chain);
+        let admin_secret = self
+            .admin_secret
+            .or(self.env.admin_secret)
+            .map(|s| AdminSecret::new(&s));
+        if admin_secret.is_none() {
+            tracing::warn!(
+                "no admin secret is set (GUARD_ADMIN_SECRET): the admin API admits nobody"
+            );
+        }
+        Ok(Guard {
+            inner: Arc::new(Inner {
+                policy,
+                keys,
+                chain,
+                challenge,
+                admin_secret,
+            }),
+        })
+    }
+}
+
+/// The `WWW-Authenticate` value: every authenticator's challenge, in chain order.
+fn challenge(chain: &[Arc<dyn Authenticator>]) -> HeaderValue {
+    let joined: Vec<&str> = chain.iter().filter_map(|a| a.challenge()).collect();
+    HeaderValue::from_str(&joined.join(", "))
+        .unwrap_or_else(|_| HeaderValue::from_static(r#"ApiKey header="X-API-Key""#))
+}

@@ -1,0 +1,100 @@
+//! The syntax of `policy!`:
+//!
+//! ```text
+//! policy      := section*
+//! section     := "permissions" "{" ident,* "}" | "roles" "{" role,* "}"
+//! role        := ident ":" term ("+" term)*
+//! term        := ident                    (inherit that role)
+//!              | "[" ident,* "]"          (grant these permissions)
+//! ```
+
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Ident, Token, braced, bracketed};
+
+syn::custom_keyword!(permissions);
+syn::custom_keyword!(roles);
+
+/// `policy!`'s input, as written.
+pub(crate) struct PolicyInput {
+    /// The explicit `permissions { … }` section, if any.
+    pub(crate) permissions: Option<Vec<Ident>>,
+    pub(crate) roles: Vec<RoleDecl>,
+}
+
+pub(crate) struct RoleDecl {
+    pub(crate) name: Ident,
+    pub(crate) terms: Vec<Term>,
+}
+
+pub(crate) enum Term {
+    Inherit(Ident),
+    Permissions(Vec<Ident>),
+}
+
+impl Parse for PolicyInput {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut permissions: Option<Vec<Ident>> = None;
+        let mut roles: Option<Vec<RoleDecl>> = None;
+        while !input.is_empty() {
+            let lookahead = input.lookahead1();
+            if lookahead.peek(self::permissions) {
+                let kw: self::permissions = input.parse()?;
+                if permissions.is_some() {
+                    return Err(syn::Error::new(
+                        kw.span,
+                        "`permissions` specified more than once",
+                    ));
+                }
+                let content;
+                braced!(content in input);
+                let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                permissions = Some(names.into_iter().collect());
+            } else if lookahead.peek(self::roles) {
+                let kw: self::roles = input.parse()?;
+                if roles.is_some() {
+                    return Err(syn::Error::new(kw.span, "`roles` specified more than once"));
+                }
+                let content;
+                braced!(content in input);
+                let decls = Punctuated::<RoleDecl, Token![,]>::parse_terminated(&content)?;
+                roles = Some(decls.into_iter().collect());
+            } else {
+                return Err(lookahead.error());
+            }
+        }
+        let roles = roles.ok_or_else(|| {
+            input.error("expected `roles { … }`: a policy declares its roles, e.g. `roles { admin: [manage_keys] }`")
+        })?;
+        Ok(PolicyInput { permissions, roles })
+    }
+}
+
+impl Parse for RoleDecl {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let name: Ident = input.parse()?;
+        input.parse::<Token![:]>()?;
+        let mut terms = vec![input.parse()?];
+        while input.peek(Token![+]) {
+            input.parse::<Token![+]>()?;
+            terms.push(input.parse()?);
+        }
+        Ok(RoleDecl { name, terms })
+    }
+}
+
+impl Parse for Term {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let lookahead = input.lookahead1();
+        if lookahead.peek(syn::token::Bracket) {
+            let content;
+            bracketed!(content in input);
+            let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+            Ok(Term::Permissions(names.into_iter().collect()))
+        } else if lookahead.peek(Ident) {
+            Ok(Term::Inherit(input.parse()?))
+        } else {
+            Err(lookahead.error())
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! `resolve!`: the second half of an attribute. `#[protected(roles = "admin")]` cannot see the
+//! policy, so it calls the crate's `__guard_policy!`, which calls this macro with both the
+//! policy's tokens and the attribute's arguments. Here every name is checked, spanned on its
+//! string literal, and the requirement is expanded.
+//!
+//! Input: `policy { … } target { Ident } kind { protected | api_key } krate { path } args { … }`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Path, braced};
+
+use super::parse::{Args, Clause};
+use super::{Kind, bitset, deny_all, impl_requirement};
+use crate::errors::Errors;
+use crate::policy::{parse::PolicyInput, valid};
+use crate::suggest;
+
+struct ResolveInput {
+    policy: TokenStream,
+    target: Ident,
+    kind: Kind,
+    krate: Path,
+    args: TokenStream,
+}
+
+fn section<T: Parse>(input: ParseStream<'_>, name: &str) -> syn::Result<T> {
+    let label: Ident = input.parse()?;
+    if label != name {
+        return Err(syn::Error::new(label.span(), format!("expected `{name}`")));
+    }
+    let content;
+    braced!(content in input);
+    content.parse()
+}
+
+impl Parse for ResolveInput {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let policy = section(input, "policy")?;
+        let target = section(input, "target")?;
+        let kind: Ident = section(input, "kind")?;
+        let kind = if kind == "api_key" {
+            Kind::ApiKey
+        } else {
+            Kind::Protected
+        };
+        let krate = section(input, "krate")?;
+        let args = section(input, "args")?;
+        Ok(ResolveInput {
+            policy,
+            target,
+            kind,
+            krate,
+            args,
+        })
+    }
+}
+
+pub(crate) fn resolve(input: TokenStream) -> TokenStream {
+    let input = match syn::parse2::<ResolveInput>(input) {
+        Ok(input) => input,
+        Err(e) => return e.to_compile_error(),
+    };
+    let krate = &input.krate;
+    let deny = |error: Option<syn::Error>| {
+        let error = error.map(|e| e.to_compile_error());
+        let stub = impl_requirement(krate, &input.target, deny_all(krate), 0);
+        quote!(#error #stub)
+    };
+    // `policy!` has already reported any problem with the policy itself.
+    let Ok(policy) =
+        syn::parse2::<PolicyInput>(input.policy.clone()).and_then(|p| valid::validate(&p))
+    else {
+        return deny(None);
+    };
+    let args = match syn::parse2::<Args>(input.args.clone()) {
+        Ok(args) => args,
+        Err(e) => return deny(Some(e)),
+    };
+    let mut errors = Errors::default();
+    let mut parts = Vec::new();
+    if input.kind == Kind::ApiKey {
+        parts.push(quote!(#krate::__private::Requirement::ApiKey));
+    }
+    for clause in &args.clauses {
+        match clause {
+            Clause::Roles(names) => {
+                let found = lookup(
+                    names,
+                    "role",
+                    |n| policy.role(n),
+                    policy.role_names(),
+                    &mut errors,
+                );
+                let set = bitset(krate, &found);
+                parts.push(quote!(#krate::__private::Requirement::AnyRole(#set)));
+            }
+            Clause::Permissions(names) => {
+                let found = lookup(
+                    names,
+                    "permission",
+                    |n| policy.permission(n),
+                    policy.permission_names(),
+                    &mut errors,
+                );
+                let set = bitset(krate, &found);
+                parts.push(quote!(#krate::__private::Requirement::AllPermissions(#set)));
+            }
+        }
+    }
+    if let Err(error) = errors.finish() {
+        return deny(Some(error));
+    }
+    let requirement = match parts.as_slice() {
+        [one] => one.clone(),
+        _ => quote!(#krate::__private::Requirement::All(&[#(#parts),*])),
+    };
+    impl_requirement(krate, &input.target, requirement, policy.fingerprint)
+}
+
+fn lookup<'a>(
+    names: &[LitStr],
+    what: &str,
+    find: impl Fn(&str) -> Option<usize>,
+    declared: impl Iterator<Item = &'a str> + Clone,
+    errors: &mut Errors,
+) -> Vec<usize> {
+    let mut found = Vec::new();
+    for lit in names {
+        let name = lit.value();
+        match find(&name) {
+            Some(i) => found.push(i),
+            None => errors.push(
+                lit,
+                format!(
+                    "unknown {what} `{name}`; {}",
+                    suggest::help(&name, what, declared.clone())
+                ),
+            ),
+        }
+    }
+    found
+}
