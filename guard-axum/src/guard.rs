@@ -25,20 +25,23 @@ pub const DEFAULT_DB_PATH: &str = "guard.redb";
 /// Authentication and authorization for an axum application. Cheap to clone.
 ///
 /// ```no_run
-/// # guard_axum::policy! { roles { admin: [manage_keys] } }
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use axum::{Router, routing::get};
 /// use guard_axum::{Guard, protected};
+///
+/// guard_axum::policy! { roles { admin: [manage_keys] } }
 ///
 /// #[protected(roles = "admin")]
 /// async fn admin() -> &'static str { "hello, admin" }
 ///
-/// let guard = Guard::builder(&POLICY).database("app.redb").build()?;
-/// let app: Router = Router::new()
-///     .route("/admin", get(admin))
-///     .nest("/auth", guard.admin_router())
-///     .layer(guard.layer());
-/// # Ok(()) }
+/// fn main() -> Result<(), guard_axum::GuardError> {
+///     let guard = Guard::builder(&POLICY).database("app.redb").build()?;
+///     let app: Router = Router::new()
+///         .route("/admin", get(admin))
+///         .nest("/auth", guard.admin_router())
+///         .layer(guard.layer());
+///     # drop(app);
+///     Ok(())
+/// }
 /// ```
 #[derive(Clone)]
 pub struct Guard {

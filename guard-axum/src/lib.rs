@@ -25,14 +25,18 @@
 //!     "data"
 //! }
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let guard = Guard::builder(&POLICY).with_env()?.build()?;
-//! let app: Router = Router::new()
-//!     .route("/admin", get(admin_page))
-//!     .route("/data", get(data))
-//!     .nest("/auth", guard.admin_router())
-//!     .layer(guard.layer());
-//! # Ok(()) }
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let guard = Guard::builder(&POLICY).with_env()?.build()?;
+//!     let app: Router = Router::new()
+//!         .route("/admin", get(admin_page))
+//!         .route("/data", get(data))
+//!         .nest("/auth", guard.admin_router())
+//!         .layer(guard.layer());
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!     axum::serve(listener, app).await?;
+//!     Ok(())
+//! }
 //! ```
 //!
 //! Requests without credentials, or with invalid ones, get 401 with `WWW-Authenticate`;

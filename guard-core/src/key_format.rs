@@ -182,7 +182,7 @@ mod tests {
         let cases: Vec<Vec<u8>> = vec![
             typo,
             wrong_prefix.into_bytes(),
-            key[..key.len() - 1].as_bytes().to_vec(),
+            key.as_bytes()[..key.len() - 1].to_vec(),
             format!("{key}0").into_bytes(),
             key.replacen('_', "-", 2).into_bytes(),
             {

@@ -1,1 +1,103 @@
-//! Black-box tests live in `tests/`.
+//! Helpers for the black-box tests in `tests/`: a real server on 127.0.0.1 and raw HTTP for
+//! requests a well-behaved client will not send.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The admin secret the tests configure.
+pub const ADMIN_SECRET: &str = "test-admin-secret-0123456789";
+
+/// A router served on an ephemeral port of 127.0.0.1.
+pub struct TestServer {
+    addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    /// Serves `router` until [`TestServer::stop`].
+    pub async fn start(router: Router) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(TestServer {
+            addr,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, finishes in-flight requests and drops the router (and with it the
+    /// guard's hold on its database file).
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await.map_err(std::io::Error::other)?
+    }
+}
+
+/// An HTTP client that keeps no idle connections, so that a stopped server really stops.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("an HTTP client without TLS always builds")
+}
+
+/// Sends `head` (the request line and headers, CRLF-separated, without the final blank line)
+/// over a raw connection and returns the status code and body of the response.
+pub async fn raw_request(addr: SocketAddr, head: &[u8]) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(head).await?;
+    stream.write_all(b"\r\nConnection: close\r\n\r\n").await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text:?}")))?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// `POST /auth/keys` with `body` and the test admin secret; returns status and JSON.
+pub async fn create_key(
+    client: &reqwest::Client,
+    server: &TestServer,
+    body: serde_json::Value,
+) -> reqwest::Result<(u16, serde_json::Value)> {
+    let response = client
+        .post(server.url("/auth/keys"))
+        .header("x-admin-secret", ADMIN_SECRET)
+        .json(&body)
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    Ok((status, response.json().await?))
+}

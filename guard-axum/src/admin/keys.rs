@@ -72,12 +72,13 @@ pub(crate) async fn create(
 
 impl CreateKey {
     fn validate(self) -> Result<NewKey, ApiError> {
-        if let Some(name) = &self.name {
-            if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-                return Err(ApiError::invalid(format!(
-                    "`name` must be at most {MAX_NAME_CHARS} characters, without control characters"
-                )));
-            }
+        let bad_name = |name: &String| {
+            name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control)
+        };
+        if self.name.as_ref().is_some_and(bad_name) {
+            return Err(ApiError::invalid(format!(
+                "`name` must be at most {MAX_NAME_CHARS} characters, without control characters"
+            )));
         }
         let expiry =
             match (

@@ -1,0 +1,6 @@
+use guard_axum::protected;
+
+#[protected]
+fn page() {}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use guard_axum::protected;
+
+guard_axum::policy! {
+    roles { admin: [manage_keys] }
+}
+
+#[protected(roles = "admin", roles = "admin")]
+async fn page() {}
+
+fn main() {}
