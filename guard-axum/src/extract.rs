@@ -6,9 +6,11 @@
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequestParts, MatchedPath, OptionalFromRequestParts};
 use axum::http::request::Parts;
+use guard_core::principal::PrincipalKind;
 use guard_core::requirement::{Decision, Requirement};
+use guard_core::store::UsageOutcome;
 
 use crate::Guard;
 use crate::rejection::Rejection;
@@ -55,13 +57,44 @@ fn guard_of(parts: &Parts) -> Result<Guard, Rejection> {
 }
 
 /// The caller of this request (anonymous if no credentials), authenticated once.
-async fn resolve(parts: &mut Parts, guard: &Guard) -> Result<guard_core::Principal, Rejection> {
+pub(crate) async fn resolve(
+    parts: &mut Parts,
+    guard: &Guard,
+) -> Result<guard_core::Principal, Rejection> {
     if let Some(Resolved(resolved)) = parts.extensions.get::<Resolved>() {
         return resolved.clone();
     }
     let resolved = guard.authenticate(parts).await;
     parts.extensions.insert(Resolved(resolved.clone()));
     resolved
+}
+
+/// Marks a request whose key use was recorded, so that several extractors record it once.
+#[derive(Clone, Copy)]
+struct Recorded;
+
+/// The route as the router matched it (`/keys/{id}`), never the query string.
+pub(crate) fn route(parts: &Parts) -> &str {
+    parts
+        .extensions
+        .get::<MatchedPath>()
+        .map_or_else(|| parts.uri.path(), MatchedPath::as_str)
+}
+
+/// Records the outcome of a request authenticated by an API key, once per request.
+pub(crate) fn record_decision(
+    parts: &mut Parts,
+    guard: &Guard,
+    principal: &guard_core::Principal,
+    outcome: UsageOutcome,
+) {
+    if principal.kind() != PrincipalKind::ApiKey || parts.extensions.get::<Recorded>().is_some() {
+        return;
+    }
+    guard
+        .keys()
+        .record_use(principal.id(), outcome, &parts.method, route(parts));
+    parts.extensions.insert(Recorded);
 }
 
 impl<S, R> FromRequestParts<S> for Guarded<R>
@@ -137,6 +170,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
         let guard = guard_of(parts)?;
         let principal = resolve(parts, &guard).await?;
         if principal.is_authenticated() {
+            record_decision(parts, &guard, &principal, UsageOutcome::Ok);
             Ok(Principal(principal))
         } else {
             Err(guard.missing_credentials())
@@ -150,6 +184,10 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Rejection> {
         let guard = guard_of(parts)?;
         let principal = resolve(parts, &guard).await?;
-        Ok(principal.is_authenticated().then_some(Principal(principal)))
+        if !principal.is_authenticated() {
+            return Ok(None);
+        }
+        record_decision(parts, &guard, &principal, UsageOutcome::Ok);
+        Ok(Some(Principal(principal)))
     }
 }

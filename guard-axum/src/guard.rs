@@ -1,19 +1,22 @@
-//! The [`Guard`]: policy, key ring and authenticator chain, shared by every request.
+//! The [`Guard`]: policy, key ring, authenticator chain and admin secret, shared by every
+//! request.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::http::HeaderValue;
 use axum::http::request::Parts;
-use guard_core::AdminSecret;
+use guard_core::admin_secret::{self, AdminSecret, AdminSecretError, SecretSource};
 use guard_core::authenticator::{Authenticator, Outcome};
 use guard_core::clock::{Clock, SystemClock};
 use guard_core::config::{ConfigError, DEFAULT_KEY_TTL_DAYS, EnvConfig};
 use guard_core::key_format::{InvalidPrefix, KeyFormat};
-use guard_core::keys::{CreatedKey, KeyError, KeyRing, NewKey};
+use guard_core::keys::{CreatedKey, KeyError, KeyRing, KeyRingConfig, NewKey, Secret};
 use guard_core::policy::{Policy, PolicyError, PolicySpec};
 use guard_core::principal::Principal;
+use guard_core::set::BitSet;
 use guard_core::store::{RedbStore, Store, StoreError};
+use guard_core::usage::UsageConfig;
 
 use crate::authn::ApiKeyAuthenticator;
 use crate::layer::GuardLayer;
@@ -51,9 +54,12 @@ pub struct Guard {
 struct Inner {
     policy: Arc<Policy>,
     keys: Arc<KeyRing>,
+    store: Arc<dyn Store>,
     chain: Vec<Arc<dyn Authenticator>>,
     challenge: HeaderValue,
-    admin_secret: Option<AdminSecret>,
+    admin_secret: RwLock<AdminSecret>,
+    admin_secret_source: SecretSource,
+    admin_permission: Option<BitSet>,
 }
 
 impl std::fmt::Debug for Guard {
@@ -80,7 +86,21 @@ pub enum GuardError {
     /// The key prefix is invalid.
     #[error(transparent)]
     KeyPrefix(#[from] InvalidPrefix),
+    /// The admin secret could not be set up.
+    #[error(transparent)]
+    AdminSecret(#[from] AdminSecretError),
+    /// `admin_permission` names a permission the policy does not declare.
+    #[error("the admin permission `{0}` is not declared by the policy")]
+    UnknownPermission(String),
+    /// The default key lifetime is out of range.
+    #[error(
+        "the default key lifetime must be between 1 and {} days",
+        guard_core::keys::MAX_TTL_DAYS
+    )]
+    InvalidTtl,
 }
+
+type SecretHandler = Box<dyn FnOnce(&str) + Send>;
 
 /// Builds a [`Guard`]. Settings made in code win over the environment.
 #[must_use]
@@ -90,9 +110,12 @@ pub struct GuardBuilder {
     db_path: Option<PathBuf>,
     store: Option<Arc<dyn Store>>,
     admin_secret: Option<String>,
+    admin_permission: Option<String>,
+    on_generated_secret: SecretHandler,
     key_ttl_days: Option<u32>,
     key_prefix: Option<String>,
     clock: Option<Arc<dyn Clock>>,
+    usage: UsageConfig,
     api_key_in_query: bool,
 }
 
@@ -105,9 +128,12 @@ impl Guard {
             db_path: None,
             store: None,
             admin_secret: None,
+            admin_permission: None,
+            on_generated_secret: Box::new(print_generated_secret),
             key_ttl_days: None,
             key_prefix: None,
             clock: None,
+            usage: UsageConfig::default(),
             api_key_in_query: true,
         }
     }
@@ -132,21 +158,60 @@ impl Guard {
 
     /// [`Guard::create_key`] on a blocking thread.
     pub async fn create_key_async(&self, new: NewKey) -> Result<CreatedKey, KeyError> {
-        let keys = Arc::clone(&self.inner.keys);
+        let keys = self.keys_arc();
         run_blocking(move || keys.create(new)).await
     }
 
-    /// The key ring: lookups and management of API keys.
+    /// The key ring: lookup, lifecycle and usage of API keys. Its writes block on the disk.
     pub fn keys(&self) -> &KeyRing {
         &self.inner.keys
     }
 
-    /// Whether `presented` is the admin secret (constant-time). False when none is set.
+    pub(crate) fn keys_arc(&self) -> Arc<KeyRing> {
+        Arc::clone(&self.inner.keys)
+    }
+
+    /// Where the admin secret in force came from.
+    pub fn admin_secret_source(&self) -> SecretSource {
+        self.inner.admin_secret_source
+    }
+
+    /// Replaces a generated admin secret with a new one, durably, and returns it (the only
+    /// copy). The old secret stops working at once. A secret configured in code or in
+    /// `GUARD_ADMIN_SECRET` is changed there instead: this returns
+    /// [`AdminSecretError::Configured`].
+    pub fn rotate_admin_secret(&self) -> Result<Secret, AdminSecretError> {
+        if self.inner.admin_secret_source == SecretSource::Configured {
+            return Err(AdminSecretError::Configured);
+        }
+        let mut current = self
+            .inner
+            .admin_secret
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (hash, plaintext) = admin_secret::rotate(self.inner.store.as_ref())?;
+        *current = hash;
+        Ok(plaintext)
+    }
+
+    /// Whether `presented` is the admin secret (constant-time).
     pub(crate) fn verify_admin_secret(&self, presented: &[u8]) -> bool {
         self.inner
             .admin_secret
-            .as_ref()
-            .is_some_and(|s| s.verify(presented))
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .verify(presented)
+    }
+
+    /// The permission that admits a principal to the admin API, if any.
+    pub(crate) fn admin_permission(&self) -> Option<&BitSet> {
+        self.inner.admin_permission.as_ref()
+    }
+
+    /// Writes buffered usage records now and stops the usage writer. Call it when the server
+    /// has stopped; dropping the last clone of the guard does the same.
+    pub fn shutdown(&self) {
+        self.inner.keys.shutdown();
     }
 
     /// Runs the authenticator chain in position order: the first to authenticate or reject
@@ -186,6 +251,22 @@ pub(crate) async fn run_blocking<T: Send + 'static>(
     }
 }
 
+/// Shows a generated admin secret to the operator, once, on stderr. Deliberately not through
+/// `tracing`: logs are shipped and kept; this must not be.
+fn print_generated_secret(secret: &str) {
+    eprintln!(
+        "\n\
+         guard: no admin secret was configured, so one was generated. It is shown this once;\n\
+         guard: only its hash is stored, and it stays valid across restarts:\n\
+         guard:\n\
+         guard:     {secret}\n\
+         guard:\n\
+         guard: send it in the X-Admin-Secret header to use the admin API, e.g.\n\
+         guard:     curl -H 'X-Admin-Secret: {secret}' http://127.0.0.1:8080/auth/keys\n\
+         guard: to replace it: POST /auth/admin-secret/rotate, or set GUARD_ADMIN_SECRET.\n"
+    );
+}
+
 impl GuardBuilder {
     /// Fills every setting not made in code from the environment (`GUARD_DB`,
     /// `GUARD_ADMIN_SECRET`, `GUARD_KEY_TTL_DAYS`).
@@ -206,14 +287,32 @@ impl GuardBuilder {
         self
     }
 
-    /// The secret that admits requests to the admin API in `X-Admin-Secret`. Without one,
-    /// the admin API admits nobody.
+    /// The secret that admits requests to the admin API in `X-Admin-Secret`. Without one
+    /// (here or in `GUARD_ADMIN_SECRET`), a secret is generated on the first start, shown once
+    /// on stderr, and kept as a hash in the store.
     pub fn admin_secret(mut self, secret: impl Into<String>) -> Self {
         self.admin_secret = Some(secret.into());
         self
     }
 
-    /// Default lifetime of new API keys, in days (default 15).
+    /// Replaces the printing of a generated admin secret (to stderr, by default) with
+    /// `handler`, e.g. to hand it to a secrets manager. It is called at most once.
+    pub fn on_generated_admin_secret(
+        mut self,
+        handler: impl FnOnce(&str) + Send + 'static,
+    ) -> Self {
+        self.on_generated_secret = Box::new(handler);
+        self
+    }
+
+    /// Also admits to the admin API any principal holding this permission (for example
+    /// `manage_keys`), besides the admin secret.
+    pub fn admin_permission(mut self, permission: impl Into<String>) -> Self {
+        self.admin_permission = Some(permission.into());
+        self
+    }
+
+    /// Default lifetime of new and renewed API keys, in days (default 15).
     pub fn key_ttl_days(mut self, days: u32) -> Self {
         self.key_ttl_days = Some(days);
         self
@@ -225,9 +324,15 @@ impl GuardBuilder {
         self
     }
 
-    /// The clock used for expiry; tests inject a `ManualClock`.
+    /// The clock used for expiry and usage times; tests inject a `ManualClock`.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
+        self
+    }
+
+    /// How usage records are batched and how long they are kept.
+    pub fn usage(mut self, usage: UsageConfig) -> Self {
+        self.usage = usage;
         self
     }
 
@@ -238,9 +343,29 @@ impl GuardBuilder {
         self
     }
 
-    /// Opens the store, loads the keys and assembles the guard.
+    /// Opens the store, loads the keys, sets up the admin secret and assembles the guard.
     pub fn build(self) -> Result<Guard, GuardError> {
         let policy = Arc::new(Policy::new(self.spec)?);
+        let admin_permission = match &self.admin_permission {
+            None => None,
+            Some(name) => {
+                let index = policy
+                    .permission(name)
+                    .ok_or_else(|| GuardError::UnknownPermission(name.clone()))?;
+                Some(BitSet::from_indices([index]))
+            }
+        };
+        let ttl = self
+            .key_ttl_days
+            .or(self.env.key_ttl_days)
+            .unwrap_or(DEFAULT_KEY_TTL_DAYS);
+        if !(1..=guard_core::keys::MAX_TTL_DAYS).contains(&ttl) {
+            return Err(GuardError::InvalidTtl);
+        }
+        let format = match &self.key_prefix {
+            Some(prefix) => KeyFormat::new(prefix)?,
+            None => KeyFormat::default(),
+        };
         let store = match self.store {
             Some(store) => store,
             None => {
@@ -251,43 +376,40 @@ impl GuardBuilder {
                 Arc::new(RedbStore::open(path)?) as Arc<dyn Store>
             }
         };
-        let format = match self.key_prefix {
-            Some(prefix) => KeyFormat::new(&prefix)?,
-            None => KeyFormat::default(),
-        };
-        let ttl = self
-            .key_ttl_days
-            .or(self.env.key_ttl_days)
-            .unwrap_or(DEFAULT_KEY_TTL_DAYS);
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let keys = Arc::new(KeyRing::load(
-            store,
-            Arc::clone(&policy),
+        let config = KeyRingConfig {
             format,
+            default_ttl_days: ttl,
+            usage: self.usage,
+        };
+        let keys = Arc::new(KeyRing::load(
+            Arc::clone(&store),
+            Arc::clone(&policy),
             clock,
-            ttl,
+            config,
         )?);
+        // Last of the fallible steps: a secret generated here is shown before anything else
+        // can fail, so it is never stored without its operator having seen it.
+        let configured = self.admin_secret.or(self.env.admin_secret);
+        let established = admin_secret::establish(configured.as_deref(), store.as_ref())?;
         let chain: Vec<Arc<dyn Authenticator>> = vec![Arc::new(ApiKeyAuthenticator::new(
             Arc::clone(&keys),
             self.api_key_in_query,
         ))];
         let challenge = challenge(&chain);
-        let admin_secret = self
-            .admin_secret
-            .or(self.env.admin_secret)
-            .map(|s| AdminSecret::new(&s));
-        if admin_secret.is_none() {
-            tracing::warn!(
-                "no admin secret is set (GUARD_ADMIN_SECRET): the admin API admits nobody"
-            );
+        if let Some(plaintext) = established.generated {
+            (self.on_generated_secret)(plaintext.expose());
         }
         Ok(Guard {
             inner: Arc::new(Inner {
                 policy,
                 keys,
+                store,
                 chain,
                 challenge,
-                admin_secret,
+                admin_secret: RwLock::new(established.secret),
+                admin_secret_source: established.source,
+                admin_permission,
             }),
         })
     }

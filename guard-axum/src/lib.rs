@@ -56,8 +56,9 @@ pub use extract::{Guarded, HandlerRequirement, Principal};
 pub use guard::{DEFAULT_DB_PATH, Guard, GuardBuilder, GuardError};
 pub use guard_core;
 pub use guard_core::{
-    Clock, CreatedKey, Expiry, KeyError, KeyFormat, KeyInfo, ManualClock, NewKey, Policy,
-    PolicySpec, PrincipalKind, RedbStore, Requirement, Store, StoreError, SystemClock,
+    AdminSecretError, Clock, CreatedKey, Expiry, KeyError, KeyFormat, KeyInfo, KeyState,
+    ManualClock, NewKey, Policy, PolicySpec, PrincipalKind, RedbStore, Renewed, Requirement,
+    SecretSource, Store, StoreError, SystemClock, UsageConfig, UsageOutcome,
 };
 pub use guard_macros::{api_key, policy, protected};
 pub use layer::{GuardLayer, GuardService};

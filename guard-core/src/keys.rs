@@ -1,26 +1,28 @@
-//! API keys: creation, and verification against an in-memory index.
+//! API keys: creation, verification, lifecycle and usage.
 //!
 //! The index maps the blake3 hash of a whole key to its state and its prebuilt [`Principal`],
 //! so verifying a key is a checksum, one hash and one map lookup: no store read, no
-//! secret-dependent comparison. Every write goes to the store first, durably, and then to the
-//! index, under one lock, so the next request sees it.
+//! secret-dependent comparison. Every write goes to the store first, durably, then to the
+//! index, under one lock, so the next request sees it and concurrent writes to one key end in
+//! the state of the last one.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::clock::{Clock, Timestamp};
 use crate::key_format::{KeyFormat, hash_key};
 use crate::policy::Policy;
 use crate::principal::{Principal, PrincipalKind};
 use crate::random::RandomError;
-use crate::store::{KeyRecord, Store, StoreError};
+use crate::store::{KeyCounters, KeyRecord, Store, StoreError, UsageOutcome, UsageRecord};
+use crate::usage::{KeyStats, UsageConfig, UsageLog};
 
 const DAY: i64 = 24 * 60 * 60;
 
 /// The longest lifetime a key can be given in days (100 years).
 pub const MAX_TTL_DAYS: u32 = 36_500;
 
-/// When a new key stops working.
+/// When a key stops working.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Expiry {
     /// After the configured default lifetime (15 days unless configured).
@@ -59,6 +61,10 @@ pub struct CreatedKey {
 pub struct Secret(String);
 
 impl Secret {
+    pub(crate) fn new(secret: String) -> Self {
+        Secret(secret)
+    }
+
     /// The secret itself, for the one response that shows it.
     pub fn expose(&self) -> &str {
         &self.0
@@ -71,7 +77,19 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// What may be shown of a key.
+/// Whether a key works now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    /// It authenticates.
+    Active,
+    /// It was revoked (renewing reactivates it).
+    Revoked,
+    /// Its expiry has passed (renewing reactivates it).
+    Expired,
+}
+
+/// What may be shown of a key, with its usage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {
     /// Public id.
@@ -86,8 +104,12 @@ pub struct KeyInfo {
     pub created_at: Timestamp,
     /// Expiry time; `None` if it never expires.
     pub expires_at: Option<Timestamp>,
-    /// Whether it was revoked.
-    pub revoked: bool,
+    /// Active, revoked or expired, now.
+    pub state: KeyState,
+    /// Authentication attempts with this key (every outcome), exact.
+    pub total_uses: u64,
+    /// The latest of them.
+    pub last_used_at: Option<Timestamp>,
 }
 
 /// Why a key could not be created or changed.
@@ -134,62 +156,85 @@ pub enum KeyRejection {
     },
 }
 
+/// What changed when a key was renewed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renewed {
+    /// The key now.
+    pub info: KeyInfo,
+    /// Whether it was revoked or expired before and works again now.
+    pub reactivated: bool,
+}
+
 struct Entry {
+    id: Arc<str>,
     record: KeyRecord,
     principal: Principal,
+    /// Shared by every version of the entry, so counts survive revocation and renewal.
+    stats: Arc<KeyStats>,
 }
 
 #[derive(Default)]
 struct Index {
     by_hash: HashMap<[u8; 32], Arc<Entry>>,
-    by_id: HashMap<String, [u8; 32]>,
+    by_id: HashMap<Arc<str>, Arc<Entry>>,
 }
 
-/// The API keys of one guard: store, index and format.
+/// Settings of a [`KeyRing`].
+#[derive(Debug, Clone)]
+pub struct KeyRingConfig {
+    /// The shape of keys.
+    pub format: KeyFormat,
+    /// Lifetime of a key created or renewed without an explicit expiry, in days.
+    pub default_ttl_days: u32,
+    /// How usage is recorded.
+    pub usage: UsageConfig,
+}
+
+/// The API keys of one guard: store, index, usage log.
 pub struct KeyRing {
     store: Arc<dyn Store>,
     policy: Arc<Policy>,
-    format: KeyFormat,
     clock: Arc<dyn Clock>,
-    default_ttl_days: u32,
+    config: KeyRingConfig,
     index: RwLock<Index>,
     /// Serialises writes so that store and index change in the same order.
     writes: Mutex<()>,
+    usage: UsageLog,
 }
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyRing")
-            .field("format", &self.format)
+            .field("keys", &self.len())
             .finish_non_exhaustive()
     }
 }
 
 impl KeyRing {
-    /// Loads every key from `store` into the index.
+    /// Loads every key from `store` into the index and starts the usage writer.
     pub fn load(
         store: Arc<dyn Store>,
         policy: Arc<Policy>,
-        format: KeyFormat,
         clock: Arc<dyn Clock>,
-        default_ttl_days: u32,
+        config: KeyRingConfig,
     ) -> Result<Self, StoreError> {
         let records = store.load_keys()?;
+        let usage = UsageLog::start(Arc::clone(&store), Arc::clone(&clock), config.usage.clone())?;
         let ring = KeyRing {
             store,
             policy,
-            format,
             clock,
-            default_ttl_days,
+            config,
             index: RwLock::new(Index::default()),
             writes: Mutex::new(()),
+            usage,
         };
         let mut undeclared = 0usize;
         {
-            let mut index = ring.index.write().unwrap_or_else(PoisonError::into_inner);
-            for record in records {
-                let entry = ring.entry(record);
-                undeclared += ring.policy.grant(&entry.record.roles).unknown.len();
+            let mut index = ring.write_index();
+            for (record, counters) in records {
+                undeclared += ring.policy.grant(&record.roles).unknown.len();
+                let entry = ring.entry(record, Arc::new(KeyStats::new(counters)));
                 index.insert(entry);
             }
         }
@@ -202,17 +247,17 @@ impl KeyRing {
         Ok(ring)
     }
 
-    /// The format of this guard's keys.
+    /// The format of this ring's keys.
     pub fn format(&self) -> &KeyFormat {
-        &self.format
+        &self.config.format
     }
 
-    /// How many keys are known.
+    /// How many keys exist.
     pub fn len(&self) -> usize {
-        self.read_index().by_hash.len()
+        self.read_index().by_id.len()
     }
 
-    /// Whether no key is known.
+    /// Whether no key exists.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -220,6 +265,7 @@ impl KeyRing {
     /// Verifies a presented key. Never touches the store.
     pub fn authenticate(&self, presented: &[u8]) -> Result<Principal, KeyRejection> {
         let parsed = self
+            .config
             .format
             .parse(presented)
             .map_err(|_| KeyRejection::Malformed)?;
@@ -230,18 +276,25 @@ impl KeyRing {
             .get(hash.as_bytes())
             .cloned()
             .ok_or(KeyRejection::Unknown)?;
-        let record = &entry.record;
-        if record.revoked {
-            return Err(KeyRejection::Revoked {
-                id: record.id.clone(),
-            });
+        match self.state(&entry.record) {
+            KeyState::Active => Ok(entry.principal.clone()),
+            KeyState::Revoked => Err(KeyRejection::Revoked {
+                id: entry.record.id.clone(),
+            }),
+            KeyState::Expired => Err(KeyRejection::Expired {
+                id: entry.record.id.clone(),
+            }),
         }
-        if record.expires_at.is_some_and(|at| self.clock.now() >= at) {
-            return Err(KeyRejection::Expired {
-                id: record.id.clone(),
-            });
+    }
+
+    /// Records one authentication attempt with the key `id`: counts it at once and queues
+    /// its record for the writer. Unknown ids are ignored.
+    pub fn record_use(&self, id: &str, outcome: UsageOutcome, method: &http::Method, route: &str) {
+        let entry = self.read_index().by_id.get(id).cloned();
+        if let Some(entry) = entry {
+            self.usage
+                .record(&entry.id, &entry.stats, outcome, method, route);
         }
-        Ok(entry.principal.clone())
     }
 
     /// Creates a key, durably, and returns its plaintext (once).
@@ -249,7 +302,7 @@ impl KeyRing {
         let roles = self.validate_roles(new.roles)?;
         let now = self.clock.now();
         let expires_at = self.expires_at(new.expiry, now)?;
-        let generated = self.format.generate()?;
+        let generated = self.config.format.generate()?;
         let record = KeyRecord {
             id: generated.id,
             hash: generated.hash.to_hex().to_string(),
@@ -260,12 +313,12 @@ impl KeyRing {
             expires_at,
             revoked: false,
         };
-        let _write = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
-        // 72 random bits make an id collision practically impossible; the store still
+        let _write = self.lock_writes();
+        // 71 random bits make an id collision practically impossible; the store still
         // refuses one rather than overwrite a key.
         self.store.insert_key(&record)?;
-        let entry = self.entry(record);
-        let info = self.info(&entry.record);
+        let entry = self.entry(record, Arc::new(KeyStats::new(KeyCounters::default())));
+        let info = self.info(&entry);
         self.write_index().insert(entry);
         Ok(CreatedKey {
             key: Secret(generated.plaintext),
@@ -273,11 +326,125 @@ impl KeyRing {
         })
     }
 
-    /// The key with this id, if any.
-    pub fn get(&self, id: &str) -> Option<KeyInfo> {
-        let index = self.read_index();
-        let hash = index.by_id.get(id)?;
-        index.by_hash.get(hash).map(|e| self.info(&e.record))
+    /// The key with this id.
+    pub fn get(&self, id: &str) -> Result<KeyInfo, KeyError> {
+        let entry = self
+            .read_index()
+            .by_id
+            .get(id)
+            .cloned()
+            .ok_or(KeyError::NotFound)?;
+        Ok(self.info(&entry))
+    }
+
+    /// Every key, most recently used first; never-used keys last, newest first.
+    pub fn list(&self) -> Vec<KeyInfo> {
+        let entries: Vec<Arc<Entry>> = self.read_index().by_id.values().cloned().collect();
+        let mut keys: Vec<KeyInfo> = entries.iter().map(|e| self.info(e)).collect();
+        keys.sort_by(|a, b| {
+            b.last_used_at
+                .cmp(&a.last_used_at)
+                .then(b.created_at.cmp(&a.created_at))
+                .then(a.id.cmp(&b.id))
+        });
+        keys
+    }
+
+    /// Revokes a key: from the next request on, it is rejected.
+    pub fn revoke(&self, id: &str) -> Result<KeyInfo, KeyError> {
+        self.update(id, |record| {
+            record.revoked = true;
+            Ok(())
+        })
+        .map(|(info, _)| info)
+    }
+
+    /// Gives a key a new expiry (`Expiry::Default` is now + the default lifetime) and
+    /// reactivates it if it was revoked.
+    pub fn renew(&self, id: &str, expiry: Expiry) -> Result<Renewed, KeyError> {
+        let now = self.clock.now();
+        let expires_at = self.expires_at(expiry, now)?;
+        let (info, before) = self.update(id, |record| {
+            record.revoked = false;
+            record.expires_at = expires_at;
+            Ok(())
+        })?;
+        Ok(Renewed {
+            info,
+            reactivated: before != KeyState::Active,
+        })
+    }
+
+    /// Deletes a key and its usage records.
+    pub fn delete(&self, id: &str) -> Result<(), KeyError> {
+        let _write = self.lock_writes();
+        if !self.read_index().by_id.contains_key(id) {
+            return Err(KeyError::NotFound);
+        }
+        if !self.store.delete_key(id)? {
+            return Err(KeyError::NotFound);
+        }
+        self.write_index().remove(id);
+        Ok(())
+    }
+
+    /// The latest `limit` usage records of a key, newest first, including those not yet
+    /// written.
+    pub fn usage(&self, id: &str, limit: usize) -> Result<Vec<UsageRecord>, KeyError> {
+        if !self.read_index().by_id.contains_key(id) {
+            return Err(KeyError::NotFound);
+        }
+        Ok(self.usage.recent(id, limit)?)
+    }
+
+    /// Writes every buffered usage record now.
+    pub fn flush_usage(&self) -> Result<(), StoreError> {
+        self.usage.flush()
+    }
+
+    /// Flushes usage and stops the writer thread. Records made afterwards are written when
+    /// the ring is dropped.
+    pub fn shutdown(&self) {
+        self.usage.shutdown();
+    }
+
+    fn update(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut KeyRecord) -> Result<(), KeyError>,
+    ) -> Result<(KeyInfo, KeyState), KeyError> {
+        let _write = self.lock_writes();
+        let current = self
+            .read_index()
+            .by_id
+            .get(id)
+            .cloned()
+            .ok_or(KeyError::NotFound)?;
+        let before = self.state(&current.record);
+        let mut record = current.record.clone();
+        change(&mut record)?;
+        if !self.store.update_key(&record)? {
+            return Err(KeyError::NotFound);
+        }
+        let entry = Entry {
+            id: Arc::clone(&current.id),
+            record,
+            principal: current.principal.clone(),
+            stats: Arc::clone(&current.stats),
+        };
+        let info = self.info(&entry);
+        self.write_index().insert(entry);
+        Ok((info, before))
+    }
+
+    fn state(&self, record: &KeyRecord) -> KeyState {
+        if record.revoked {
+            KeyState::Revoked
+        } else if record.expires_at.is_some_and(|at| self.clock.now() >= at) {
+            KeyState::Expired
+        } else {
+            KeyState::Active
+        }
     }
 
     fn validate_roles(&self, roles: Vec<String>) -> Result<Vec<String>, KeyError> {
@@ -308,41 +475,54 @@ impl KeyRing {
         };
         match expiry {
             Expiry::Never => Ok(None),
-            Expiry::Default => in_days(self.default_ttl_days),
+            Expiry::Default => in_days(self.config.default_ttl_days),
             Expiry::InDays(days) => in_days(days),
             Expiry::At(at) if at > now => Ok(Some(at)),
             Expiry::At(_) => Err(KeyError::ExpiryNotInFuture),
         }
     }
 
-    fn entry(&self, record: KeyRecord) -> Entry {
+    fn entry(&self, record: KeyRecord, stats: Arc<KeyStats>) -> Entry {
         let grant = self.policy.grant(&record.roles);
         let name = if record.name.is_empty() {
-            self.format.display_prefix(&record.id)
+            self.config.format.display_prefix(&record.id)
         } else {
             record.name.clone()
         };
         let principal = Principal::new(PrincipalKind::ApiKey, record.id.clone(), name, &grant);
-        Entry { record, principal }
+        Entry {
+            id: Arc::from(record.id.as_str()),
+            record,
+            principal,
+            stats,
+        }
     }
 
-    fn info(&self, record: &KeyRecord) -> KeyInfo {
+    fn info(&self, entry: &Entry) -> KeyInfo {
+        let record = &entry.record;
+        let counters = entry.stats.counters();
         KeyInfo {
             id: record.id.clone(),
-            prefix: self.format.display_prefix(&record.id),
+            prefix: self.config.format.display_prefix(&record.id),
             name: record.name.clone(),
             roles: record.roles.clone(),
             created_at: record.created_at,
             expires_at: record.expires_at,
-            revoked: record.revoked,
+            state: self.state(record),
+            total_uses: counters.total_uses,
+            last_used_at: counters.last_used_at,
         }
     }
 
-    fn read_index(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+    fn lock_writes(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn read_index(&self) -> RwLockReadGuard<'_, Index> {
         self.index.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write_index(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+    fn write_index(&self) -> RwLockWriteGuard<'_, Index> {
         self.index.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -353,8 +533,17 @@ impl Index {
             tracing::error!(id = %entry.record.id, "stored key hash is damaged; key disabled");
             return;
         };
-        self.by_id.insert(entry.record.id.clone(), hash);
-        self.by_hash.insert(hash, Arc::new(entry));
+        let entry = Arc::new(entry);
+        self.by_id.insert(Arc::clone(&entry.id), Arc::clone(&entry));
+        self.by_hash.insert(hash, entry);
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(entry) = self.by_id.remove(id) {
+            if let Some(hash) = decode_hash(&entry.record.hash) {
+                self.by_hash.remove(&hash);
+            }
+        }
     }
 }
 

@@ -14,16 +14,21 @@ mod random;
 pub mod requirement;
 pub mod set;
 pub mod store;
+pub mod usage;
 
-pub use admin_secret::AdminSecret;
+pub use admin_secret::{AdminSecret, AdminSecretError, SecretSource};
 pub use authenticator::{Authenticator, Outcome};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::{ConfigError, EnvConfig};
 pub use key_format::KeyFormat;
-pub use keys::{CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyRing, NewKey, Secret};
+pub use keys::{
+    CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyRing, KeyRingConfig, KeyState, NewKey,
+    Renewed, Secret,
+};
 pub use policy::{Policy, PolicyError, PolicySpec, RoleSpec};
 pub use principal::{Principal, PrincipalKind};
 pub use random::RandomError;
 pub use requirement::{Decision, Requirement};
 pub use set::BitSet;
-pub use store::{RedbStore, Store, StoreError};
+pub use store::{RedbStore, Store, StoreError, UsageOutcome, UsageRecord};
+pub use usage::UsageConfig;

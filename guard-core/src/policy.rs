@@ -181,6 +181,11 @@ impl Policy {
         self.role_index.get(name).copied()
     }
 
+    /// The index of a declared permission.
+    pub fn permission(&self, name: &str) -> Option<usize> {
+        self.spec.permissions.iter().position(|p| *p == name)
+    }
+
     /// Whether `name` is a declared role.
     pub fn has_role(&self, name: &str) -> bool {
         self.role_index.contains_key(name)

@@ -4,7 +4,7 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use guard_axum::{Guard, Principal, api_key, protected};
+use guard_axum::{Guard, GuardError, Principal, api_key, protected};
 
 guard_axum::policy! {
     roles {
@@ -12,6 +12,15 @@ guard_axum::policy! {
         editor: viewer + [edit_reports],
         admin: editor + [manage_keys],
     }
+}
+
+/// The demo's guard, configured by `GUARD_DB`, `GUARD_ADMIN_SECRET` and `GUARD_KEY_TTL_DAYS`.
+/// Keys holding `manage_keys` (the `admin` role) may use the admin API too.
+pub fn guard_from_env() -> Result<Guard, GuardError> {
+    Guard::builder(&POLICY)
+        .with_env()?
+        .admin_permission("manage_keys")
+        .build()
 }
 
 /// The demo's routes, guarded by `guard`.

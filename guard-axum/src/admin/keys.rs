@@ -1,18 +1,96 @@
 //! `/keys`: API key administration.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use guard_core::clock::{parse_rfc3339, to_rfc3339};
-use guard_core::keys::{Expiry, KeyInfo, NewKey};
+use guard_core::keys::{Expiry, KeyInfo, KeyState, NewKey};
+use guard_core::store::{UsageOutcome, UsageRecord};
 use serde::{Deserialize, Serialize};
 
 use super::Admin;
 use super::error::{AdminJson, ApiError};
 use crate::Guard;
+use crate::guard::run_blocking;
 
 /// The longest key name accepted, in characters.
 const MAX_NAME_CHARS: usize = 200;
+/// Page size of `GET /keys` when none is asked for, and the largest allowed.
+const DEFAULT_PAGE: usize = 100;
+const MAX_PAGE: usize = 1000;
+
+/// A key as the admin API shows it: never the key itself.
+#[derive(Debug, Serialize)]
+pub(crate) struct KeyBody {
+    id: String,
+    prefix: String,
+    name: String,
+    roles: Vec<String>,
+    state: KeyState,
+    active: bool,
+    never_expires: bool,
+    expires_at: Option<String>,
+    created_at: String,
+    last_used_at: Option<String>,
+    total_uses: u64,
+}
+
+impl From<KeyInfo> for KeyBody {
+    fn from(info: KeyInfo) -> Self {
+        KeyBody {
+            id: info.id,
+            prefix: info.prefix,
+            name: info.name,
+            roles: info.roles,
+            active: info.state == KeyState::Active,
+            state: info.state,
+            never_expires: info.expires_at.is_none(),
+            expires_at: info.expires_at.map(to_rfc3339),
+            created_at: to_rfc3339(info.created_at),
+            last_used_at: info.last_used_at.map(to_rfc3339),
+            total_uses: info.total_uses,
+        }
+    }
+}
+
+/// The expiry fields shared by create and renew.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExpiryFields {
+    never_expires: Option<bool>,
+    expires_at: Option<String>,
+    ttl_days: Option<i64>,
+}
+
+impl ExpiryFields {
+    fn expiry(self) -> Result<Expiry, ApiError> {
+        match (
+            self.never_expires.unwrap_or(false),
+            self.expires_at,
+            self.ttl_days,
+        ) {
+            (true, None, None) => Ok(Expiry::Never),
+            (true, _, _) => Err(ApiError::invalid(
+                "`never_expires` cannot be combined with `expires_at` or `ttl_days`",
+            )),
+            (false, Some(_), Some(_)) => Err(ApiError::invalid(
+                "give `expires_at` or `ttl_days`, not both",
+            )),
+            (false, Some(at), None) => parse_rfc3339(&at).map(Expiry::At).ok_or_else(|| {
+                ApiError::invalid(
+                    "`expires_at` must be an RFC 3339 date-time, e.g. 2030-01-31T12:00:00Z",
+                )
+            }),
+            (false, None, Some(days)) => u32::try_from(days)
+                .ok()
+                .filter(|&d| d > 0)
+                .map(Expiry::InDays)
+                .ok_or_else(|| ApiError::invalid("`ttl_days` must be a positive number of days")),
+            (false, None, None) => Ok(Expiry::Default),
+        }
+    }
+}
 
 /// `POST /keys` body.
 #[derive(Debug, Deserialize)]
@@ -20,6 +98,7 @@ const MAX_NAME_CHARS: usize = 200;
 pub(crate) struct CreateKey {
     name: Option<String>,
     roles: Option<Vec<String>>,
+    // Not `#[serde(flatten)]` of `ExpiryFields`: flatten defeats `deny_unknown_fields`.
     never_expires: Option<bool>,
     expires_at: Option<String>,
     ttl_days: Option<i64>,
@@ -28,14 +107,9 @@ pub(crate) struct CreateKey {
 /// `POST /keys` answer: the only response that ever shows the key.
 #[derive(Debug, Serialize)]
 pub(crate) struct CreatedKeyBody {
-    id: String,
     key: String,
-    prefix: String,
-    name: String,
-    roles: Vec<String>,
-    created_at: String,
-    expires_at: Option<String>,
-    never_expires: bool,
+    #[serde(flatten)]
+    info: KeyBody,
 }
 
 pub(crate) async fn create(
@@ -43,74 +117,200 @@ pub(crate) async fn create(
     State(guard): State<Guard>,
     AdminJson(body): AdminJson<CreateKey>,
 ) -> Result<(StatusCode, Json<CreatedKeyBody>), ApiError> {
-    let new = body.validate()?;
-    let created = guard.create_key_async(new).await?;
-    let KeyInfo {
-        id,
-        prefix,
-        name,
-        roles,
-        created_at,
-        expires_at,
-        ..
-    } = created.info;
-    tracing::info!(%id, "API key created");
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedKeyBody {
-            id,
-            key: created.key.expose().to_owned(),
-            prefix,
-            name,
-            roles,
-            created_at: to_rfc3339(created_at),
-            expires_at: expires_at.map(to_rfc3339),
-            never_expires: expires_at.is_none(),
-        }),
-    ))
+    let bad_name =
+        |name: &String| name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control);
+    if body.name.as_ref().is_some_and(bad_name) {
+        return Err(ApiError::invalid(format!(
+            "`name` must be at most {MAX_NAME_CHARS} characters, without control characters"
+        )));
+    }
+    let new = NewKey {
+        name: body.name,
+        roles: body.roles.unwrap_or_default(),
+        expiry: ExpiryFields {
+            never_expires: body.never_expires,
+            expires_at: body.expires_at,
+            ttl_days: body.ttl_days,
+        }
+        .expiry()?,
+    };
+    let keys = guard.keys_arc();
+    let created = run_blocking(move || keys.create(new)).await?;
+    tracing::info!(id = %created.info.id, "API key created");
+    let body = CreatedKeyBody {
+        key: created.key.expose().to_owned(),
+        info: created.info.into(),
+    };
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
-impl CreateKey {
-    fn validate(self) -> Result<NewKey, ApiError> {
-        let bad_name = |name: &String| {
-            name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control)
-        };
-        if self.name.as_ref().is_some_and(bad_name) {
-            return Err(ApiError::invalid(format!(
-                "`name` must be at most {MAX_NAME_CHARS} characters, without control characters"
-            )));
-        }
-        let expiry =
-            match (
-                self.never_expires.unwrap_or(false),
-                self.expires_at,
-                self.ttl_days,
-            ) {
-                (true, None, None) => Expiry::Never,
-                (true, _, _) => {
-                    return Err(ApiError::invalid(
-                        "`never_expires` cannot be combined with `expires_at` or `ttl_days`",
-                    ));
-                }
-                (false, Some(_), Some(_)) => {
-                    return Err(ApiError::invalid(
-                        "give `expires_at` or `ttl_days`, not both",
-                    ));
-                }
-                (false, Some(at), None) => Expiry::At(parse_rfc3339(&at).ok_or_else(|| {
-                    ApiError::invalid(
-                        "`expires_at` must be an RFC 3339 date-time, e.g. 2030-01-31T12:00:00Z",
-                    )
-                })?),
-                (false, None, Some(days)) => Expiry::InDays(u32::try_from(days).map_err(|_| {
-                    ApiError::invalid("`ttl_days` must be a positive number of days")
-                })?),
-                (false, None, None) => Expiry::Default,
-            };
-        Ok(NewKey {
-            name: self.name,
-            roles: self.roles.unwrap_or_default(),
-            expiry,
-        })
+/// `GET /keys` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Page {
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct KeyList {
+    keys: Vec<KeyBody>,
+    total: usize,
+    offset: usize,
+    limit: usize,
+    next_offset: Option<usize>,
+}
+
+pub(crate) async fn list(
+    _: Admin,
+    State(guard): State<Guard>,
+    page: Result<Query<Page>, QueryRejection>,
+) -> Result<Json<KeyList>, ApiError> {
+    let Query(page) = page.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let limit = page.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(format!(
+            "`limit` must be between 1 and {MAX_PAGE}"
+        )));
     }
+    let offset = page.offset.unwrap_or(0);
+    let all = guard.keys().list();
+    let total = all.len();
+    let keys: Vec<KeyBody> = all
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(KeyBody::from)
+        .collect();
+    let next_offset = (offset.saturating_add(keys.len()) < total).then(|| offset + keys.len());
+    Ok(Json(KeyList {
+        keys,
+        total,
+        offset,
+        limit,
+        next_offset,
+    }))
+}
+
+/// The `{id}` of a key route. A path that does not even decode names no key: 404.
+fn key_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(id)| id).map_err(|_| ApiError::no_such_key())
+}
+
+pub(crate) async fn get(
+    _: Admin,
+    State(guard): State<Guard>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<KeyBody>, ApiError> {
+    Ok(Json(guard.keys().get(&key_id(id)?)?.into()))
+}
+
+pub(crate) async fn revoke(
+    _: Admin,
+    State(guard): State<Guard>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<KeyBody>, ApiError> {
+    let id = key_id(id)?;
+    let keys = guard.keys_arc();
+    let info = run_blocking(move || keys.revoke(&id)).await?;
+    tracing::info!(id = %info.id, "API key revoked");
+    Ok(Json(info.into()))
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct RenewedBody {
+    reactivated: bool,
+    #[serde(flatten)]
+    info: KeyBody,
+}
+
+pub(crate) async fn renew(
+    _: Admin,
+    State(guard): State<Guard>,
+    id: Result<Path<String>, PathRejection>,
+    AdminJson(body): AdminJson<ExpiryFields>,
+) -> Result<Json<RenewedBody>, ApiError> {
+    let id = key_id(id)?;
+    // An unknown id is a 404 even when the body is also wrong.
+    guard.keys().get(&id)?;
+    let expiry = body.expiry()?;
+    let keys = guard.keys_arc();
+    let renewed = run_blocking(move || keys.renew(&id, expiry)).await?;
+    tracing::info!(id = %renewed.info.id, reactivated = renewed.reactivated, "API key renewed");
+    Ok(Json(RenewedBody {
+        reactivated: renewed.reactivated,
+        info: renewed.info.into(),
+    }))
+}
+
+pub(crate) async fn delete(
+    _: Admin,
+    State(guard): State<Guard>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let id = key_id(id)?;
+    let keys = guard.keys_arc();
+    let deleted = id.clone();
+    run_blocking(move || keys.delete(&id)).await?;
+    tracing::info!(id = %deleted, "API key deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /keys/{id}/usage` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UsageQuery {
+    limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct UsageBody {
+    id: String,
+    total_uses: u64,
+    last_used_at: Option<String>,
+    records: Vec<UsageRecordBody>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct UsageRecordBody {
+    at: String,
+    outcome: UsageOutcome,
+    method: String,
+    route: String,
+}
+
+impl From<UsageRecord> for UsageRecordBody {
+    fn from(record: UsageRecord) -> Self {
+        UsageRecordBody {
+            at: to_rfc3339(record.at),
+            outcome: record.outcome,
+            method: record.method,
+            route: record.route,
+        }
+    }
+}
+
+pub(crate) async fn usage(
+    _: Admin,
+    State(guard): State<Guard>,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<UsageQuery>, QueryRejection>,
+) -> Result<Json<UsageBody>, ApiError> {
+    let id = key_id(id)?;
+    let info = guard.keys().get(&id)?;
+    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(format!(
+            "`limit` must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    let keys = guard.keys_arc();
+    let records = run_blocking(move || keys.usage(&id, limit)).await?;
+    Ok(Json(UsageBody {
+        id: info.id,
+        total_uses: info.total_uses,
+        last_used_at: info.last_used_at.map(to_rfc3339),
+        records: records.into_iter().map(UsageRecordBody::from).collect(),
+    }))
 }

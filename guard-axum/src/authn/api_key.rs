@@ -5,6 +5,9 @@ use std::sync::Arc;
 use axum::http::request::Parts;
 use guard_core::authenticator::{Authenticator, BoxFuture, Outcome};
 use guard_core::keys::{KeyRejection, KeyRing};
+use guard_core::store::UsageOutcome;
+
+use crate::extract::route;
 
 /// The header that carries an API key.
 pub const HEADER: &str = "x-api-key";
@@ -49,8 +52,16 @@ impl ApiKeyAuthenticator {
             Ok(principal) => Outcome::Authenticated(principal),
             Err(KeyRejection::Malformed) => Outcome::Rejected("malformed API key"),
             Err(KeyRejection::Unknown) => Outcome::Rejected("unknown API key"),
-            Err(KeyRejection::Revoked { .. }) => Outcome::Rejected("revoked API key"),
-            Err(KeyRejection::Expired { .. }) => Outcome::Rejected("expired API key"),
+            Err(KeyRejection::Revoked { id }) => {
+                self.keys
+                    .record_use(&id, UsageOutcome::Revoked, &parts.method, route(parts));
+                Outcome::Rejected("revoked API key")
+            }
+            Err(KeyRejection::Expired { id }) => {
+                self.keys
+                    .record_use(&id, UsageOutcome::Expired, &parts.method, route(parts));
+                Outcome::Rejected("expired API key")
+            }
         }
     }
 }

@@ -27,3 +27,44 @@ pub struct KeyRecord {
     #[serde(default)]
     pub revoked: bool,
 }
+
+/// How often a key was used, as last flushed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyCounters {
+    /// Authentication attempts with this key, whatever their outcome.
+    pub total_uses: u64,
+    /// The latest of them; `None` if never used.
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// What became of one authentication attempt with a known key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum UsageOutcome {
+    /// Authenticated and allowed.
+    Ok,
+    /// The key was revoked.
+    Revoked,
+    /// The key had expired.
+    Expired,
+    /// Authenticated, but the key lacks what the route requires.
+    Forbidden,
+}
+
+/// One authentication attempt with a known key. Never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageRecord {
+    /// Orders records: increases with every record this store has seen.
+    pub seq: u64,
+    /// The key's id.
+    pub key_id: String,
+    /// When.
+    pub at: Timestamp,
+    /// What became of it.
+    pub outcome: UsageOutcome,
+    /// The request method.
+    pub method: String,
+    /// The matched route pattern (e.g. `/reports/{id}`), never the query string.
+    pub route: String,
+}
