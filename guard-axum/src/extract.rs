@@ -115,12 +115,18 @@ where
         }
         let principal = resolve(parts, &guard).await?;
         match R::REQUIREMENT.evaluate(&principal) {
-            Decision::Allow => Ok(Guarded {
-                principal,
-                requirement: PhantomData,
-            }),
+            Decision::Allow => {
+                record_decision(parts, &guard, &principal, UsageOutcome::Ok);
+                Ok(Guarded {
+                    principal,
+                    requirement: PhantomData,
+                })
+            }
             Decision::Unauthenticated => Err(guard.missing_credentials()),
-            Decision::Forbidden => Err(Rejection::Forbidden),
+            Decision::Forbidden => {
+                record_decision(parts, &guard, &principal, UsageOutcome::Forbidden);
+                Err(Rejection::Forbidden)
+            }
         }
     }
 }

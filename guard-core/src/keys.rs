@@ -539,10 +539,12 @@ impl Index {
     }
 
     fn remove(&mut self, id: &str) {
-        if let Some(entry) = self.by_id.remove(id) {
-            if let Some(hash) = decode_hash(&entry.record.hash) {
-                self.by_hash.remove(&hash);
-            }
+        if let Some(hash) = self
+            .by_id
+            .remove(id)
+            .and_then(|e| decode_hash(&e.record.hash))
+        {
+            self.by_hash.remove(&hash);
         }
     }
 }

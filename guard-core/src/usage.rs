@@ -184,7 +184,11 @@ impl UsageLog {
         let mut buffer = lock(&shared.buffer);
         if buffer.pending.len() >= shared.config.max_pending {
             drop(buffer);
-            if shared.dropped.fetch_add(1, Ordering::Relaxed) % 10_000 == 0 {
+            if shared
+                .dropped
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(10_000)
+            {
                 tracing::warn!("usage records are being dropped: the store is not keeping up");
             }
             return;
@@ -213,7 +217,7 @@ impl UsageLog {
         // Read the store after the buffer: a batch committed in between is then seen twice
         // (and deduplicated), never missed.
         records.extend(self.shared.store.recent_usage(key_id, limit)?);
-        records.sort_by(|a, b| b.seq.cmp(&a.seq));
+        records.sort_by_key(|r| std::cmp::Reverse(r.seq));
         records.dedup_by_key(|r| r.seq);
         records.truncate(limit);
         Ok(records)
@@ -228,10 +232,9 @@ impl UsageLog {
     pub(crate) fn shutdown(&self) {
         lock(&self.shared.buffer).shutdown = true;
         self.shared.wake.notify_all();
-        if let Some(writer) = lock(&self.writer).take() {
-            if writer.join().is_err() {
-                tracing::error!("the usage writer panicked");
-            }
+        let writer = lock(&self.writer).take();
+        if writer.is_some_and(|w| w.join().is_err()) {
+            tracing::error!("the usage writer panicked");
         }
         if let Err(error) = self.shared.flush() {
             tracing::error!(%error, "usage records could not be written at shutdown");
