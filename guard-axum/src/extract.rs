@@ -8,7 +8,7 @@ use std::ops::Deref;
 
 use axum::extract::{FromRequestParts, MatchedPath, OptionalFromRequestParts};
 use axum::http::request::Parts;
-use guard_core::principal::PrincipalKind;
+use guard_core::keys::KeyUse;
 use guard_core::requirement::{Decision, Requirement};
 use guard_core::store::UsageOutcome;
 
@@ -41,19 +41,39 @@ impl<R> Guarded<R> {
     }
 }
 
-/// The memoised outcome of authenticating one request.
+/// What the guard keeps in one request's extensions: the guard itself, and, once resolved,
+/// the caller and whether its key use was recorded. Several extractors in one handler thus
+/// authenticate once and record once.
 #[derive(Clone)]
-struct Resolved(Result<guard_core::Principal, Rejection>);
+pub(crate) struct RequestAuth {
+    guard: Guard,
+    resolved: Option<Result<guard_core::Principal, Rejection>>,
+    /// The key that authenticated the request, until its use is recorded.
+    key_use: Option<KeyUse>,
+}
+
+impl RequestAuth {
+    pub(crate) fn new(guard: Guard) -> Self {
+        RequestAuth {
+            guard,
+            resolved: None,
+            key_use: None,
+        }
+    }
+}
 
 /// The request's guard, or a logged 500: a guarded handler without a guard never runs.
 fn guard_of(parts: &Parts) -> Result<Guard, Rejection> {
-    parts.extensions.get::<Guard>().cloned().ok_or_else(|| {
-        tracing::error!(
-            path = parts.uri.path(),
-            "a guarded handler ran without a Guard: add `.layer(guard.layer())` to the router"
-        );
-        Rejection::Internal
-    })
+    match parts.extensions.get::<RequestAuth>() {
+        Some(auth) => Ok(auth.guard.clone()),
+        None => {
+            tracing::error!(
+                path = parts.uri.path(),
+                "a guarded handler ran without a Guard: add `.layer(guard.layer())` to the router"
+            );
+            Err(Rejection::Internal)
+        }
+    }
 }
 
 /// The caller of this request (anonymous if no credentials), authenticated once.
@@ -61,17 +81,32 @@ pub(crate) async fn resolve(
     parts: &mut Parts,
     guard: &Guard,
 ) -> Result<guard_core::Principal, Rejection> {
-    if let Some(Resolved(resolved)) = parts.extensions.get::<Resolved>() {
+    if let Some(RequestAuth {
+        resolved: Some(resolved),
+        ..
+    }) = parts.extensions.get()
+    {
         return resolved.clone();
     }
-    let resolved = guard.authenticate(parts).await;
-    parts.extensions.insert(Resolved(resolved.clone()));
+    let (resolved, key_use) = match guard.authenticate_request(parts).await {
+        Ok((principal, key_use)) => (Ok(principal), key_use),
+        Err(rejection) => (Err(rejection), None),
+    };
+    let auth = match parts.extensions.get_mut::<RequestAuth>() {
+        Some(auth) => auth,
+        // Reached through the admin router's own state, without the layer.
+        None => {
+            parts.extensions.insert(RequestAuth::new(guard.clone()));
+            parts
+                .extensions
+                .get_mut::<RequestAuth>()
+                .ok_or(Rejection::Internal)?
+        }
+    };
+    auth.resolved = Some(resolved.clone());
+    auth.key_use = key_use;
     resolved
 }
-
-/// Marks a request whose key use was recorded, so that several extractors record it once.
-#[derive(Clone, Copy)]
-struct Recorded;
 
 /// The route as the router matched it (`/keys/{id}`), never the query string.
 pub(crate) fn route(parts: &Parts) -> &str {
@@ -81,20 +116,18 @@ pub(crate) fn route(parts: &Parts) -> &str {
         .map_or_else(|| parts.uri.path(), MatchedPath::as_str)
 }
 
-/// Records the outcome of a request authenticated by an API key, once per request.
-pub(crate) fn record_decision(
-    parts: &mut Parts,
-    guard: &Guard,
-    principal: &guard_core::Principal,
-    outcome: UsageOutcome,
-) {
-    if principal.kind() != PrincipalKind::ApiKey || parts.extensions.get::<Recorded>().is_some() {
-        return;
+/// Records the outcome of a request authenticated by an API key, once per request: the
+/// handle is taken on the first call.
+pub(crate) fn record_decision(parts: &mut Parts, guard: &Guard, outcome: UsageOutcome) {
+    let key_use = parts
+        .extensions
+        .get_mut::<RequestAuth>()
+        .and_then(|auth| auth.key_use.take());
+    if let Some(key_use) = key_use {
+        guard
+            .keys()
+            .record(&key_use, outcome, &parts.method, route(parts));
     }
-    guard
-        .keys()
-        .record_use(principal.id(), outcome, &parts.method, route(parts));
-    parts.extensions.insert(Recorded);
 }
 
 impl<S, R> FromRequestParts<S> for Guarded<R>
@@ -116,7 +149,7 @@ where
         let principal = resolve(parts, &guard).await?;
         match R::REQUIREMENT.evaluate(&principal) {
             Decision::Allow => {
-                record_decision(parts, &guard, &principal, UsageOutcome::Ok);
+                record_decision(parts, &guard, UsageOutcome::Ok);
                 Ok(Guarded {
                     principal,
                     requirement: PhantomData,
@@ -124,7 +157,7 @@ where
             }
             Decision::Unauthenticated => Err(guard.missing_credentials()),
             Decision::Forbidden => {
-                record_decision(parts, &guard, &principal, UsageOutcome::Forbidden);
+                record_decision(parts, &guard, UsageOutcome::Forbidden);
                 Err(Rejection::Forbidden)
             }
         }
@@ -176,7 +209,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
         let guard = guard_of(parts)?;
         let principal = resolve(parts, &guard).await?;
         if principal.is_authenticated() {
-            record_decision(parts, &guard, &principal, UsageOutcome::Ok);
+            record_decision(parts, &guard, UsageOutcome::Ok);
             Ok(Principal(principal))
         } else {
             Err(guard.missing_credentials())
@@ -193,7 +226,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
         if !principal.is_authenticated() {
             return Ok(None);
         }
-        record_decision(parts, &guard, &principal, UsageOutcome::Ok);
+        record_decision(parts, &guard, UsageOutcome::Ok);
         Ok(Some(Principal(principal)))
     }
 }

@@ -11,7 +11,7 @@ use guard_core::authenticator::{Authenticator, Outcome};
 use guard_core::clock::{Clock, SystemClock};
 use guard_core::config::{ConfigError, DEFAULT_KEY_TTL_DAYS, EnvConfig};
 use guard_core::key_format::{InvalidPrefix, KeyFormat};
-use guard_core::keys::{CreatedKey, KeyError, KeyRing, KeyRingConfig, NewKey, Secret};
+use guard_core::keys::{CreatedKey, KeyError, KeyRing, KeyRingConfig, KeyUse, NewKey, Secret};
 use guard_core::policy::{Policy, PolicyError, PolicySpec};
 use guard_core::principal::Principal;
 use guard_core::set::BitSet;
@@ -51,11 +51,32 @@ pub struct Guard {
     inner: Arc<Inner>,
 }
 
+/// One authenticator of the chain. The built-in API key authenticator is synchronous and
+/// called directly, sparing the hot path a boxed future; authenticators of the application's
+/// own will join as another variant, called through the `Authenticator` trait.
+enum Link {
+    ApiKey(ApiKeyAuthenticator),
+}
+
+impl Link {
+    async fn authenticate(&self, parts: &Parts) -> (Outcome, Option<KeyUse>) {
+        match self {
+            Link::ApiKey(api_key) => api_key.verify(parts),
+        }
+    }
+
+    fn challenge(&self) -> Option<&str> {
+        match self {
+            Link::ApiKey(api_key) => api_key.challenge(),
+        }
+    }
+}
+
 struct Inner {
     policy: Arc<Policy>,
     keys: Arc<KeyRing>,
     store: Arc<dyn Store>,
-    chain: Vec<Arc<dyn Authenticator>>,
+    chain: Vec<Link>,
     challenge: HeaderValue,
     admin_secret: RwLock<AdminSecret>,
     admin_secret_source: SecretSource,
@@ -217,11 +238,21 @@ impl Guard {
     /// Runs the authenticator chain in position order: the first to authenticate or reject
     /// decides; if all pass, the caller is anonymous.
     pub async fn authenticate(&self, parts: &Parts) -> Result<Principal, Rejection> {
+        self.authenticate_request(parts)
+            .await
+            .map(|(principal, _)| principal)
+    }
+
+    /// [`Guard::authenticate`], with the handle that records an API key's use.
+    pub(crate) async fn authenticate_request(
+        &self,
+        parts: &Parts,
+    ) -> Result<(Principal, Option<KeyUse>), Rejection> {
         for authenticator in &self.inner.chain {
             match authenticator.authenticate(parts).await {
-                Outcome::Authenticated(principal) => return Ok(principal),
-                Outcome::NotMine => continue,
-                Outcome::Rejected(reason) => {
+                (Outcome::Authenticated(principal), key_use) => return Ok((principal, key_use)),
+                (Outcome::NotMine, _) => continue,
+                (Outcome::Rejected(reason), _) => {
                     tracing::debug!(reason, "credentials rejected");
                     return Err(Rejection::InvalidCredentials {
                         challenge: self.inner.challenge.clone(),
@@ -229,7 +260,7 @@ impl Guard {
                 }
             }
         }
-        Ok(Principal::anonymous())
+        Ok((Principal::anonymous(), None))
     }
 
     /// The rejection for a request that needs credentials and has none.
@@ -392,7 +423,7 @@ impl GuardBuilder {
         // can fail, so it is never stored without its operator having seen it.
         let configured = self.admin_secret.or(self.env.admin_secret);
         let established = admin_secret::establish(configured.as_deref(), store.as_ref())?;
-        let chain: Vec<Arc<dyn Authenticator>> = vec![Arc::new(ApiKeyAuthenticator::new(
+        let chain = vec![Link::ApiKey(ApiKeyAuthenticator::new(
             Arc::clone(&keys),
             self.api_key_in_query,
         ))];
@@ -416,7 +447,7 @@ impl GuardBuilder {
 }
 
 /// The `WWW-Authenticate` value: every authenticator's challenge, in chain order.
-fn challenge(chain: &[Arc<dyn Authenticator>]) -> HeaderValue {
+fn challenge(chain: &[Link]) -> HeaderValue {
     let joined: Vec<&str> = chain.iter().filter_map(|a| a.challenge()).collect();
     HeaderValue::from_str(&joined.join(", "))
         .unwrap_or_else(|_| HeaderValue::from_static(r#"ApiKey header="X-API-Key""#))

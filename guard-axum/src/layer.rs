@@ -1,5 +1,6 @@
 //! `guard.layer()`: makes the [`Guard`] reachable from every request, whatever the router's
-//! state type, by putting a clone in the request extensions.
+//! state type, by putting it in the request extensions, together with the slot where the
+//! request's caller is memoised (one extension per request: each insert allocates).
 
 use std::task::{Context, Poll};
 
@@ -7,6 +8,7 @@ use axum::http::Request;
 use tower::{Layer, Service};
 
 use crate::Guard;
+use crate::extract::RequestAuth;
 
 /// The layer returned by [`Guard::layer`].
 #[derive(Clone, Debug)]
@@ -51,7 +53,9 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        request.extensions_mut().insert(self.guard.clone());
+        request
+            .extensions_mut()
+            .insert(RequestAuth::new(self.guard.clone()));
         self.inner.call(request)
     }
 }

@@ -165,6 +165,23 @@ pub struct Renewed {
     pub reactivated: bool,
 }
 
+/// A key verified for one request: records that request's outcome without another lookup.
+#[derive(Clone)]
+pub struct KeyUse {
+    entry: Arc<Entry>,
+    /// When it was verified, which is when the use is recorded as made.
+    at: Timestamp,
+}
+
+impl std::fmt::Debug for KeyUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyUse")
+            .field("id", &self.entry.id)
+            .field("at", &self.at)
+            .finish()
+    }
+}
+
 struct Entry {
     id: Arc<str>,
     record: KeyRecord,
@@ -264,20 +281,27 @@ impl KeyRing {
 
     /// Verifies a presented key. Never touches the store.
     pub fn authenticate(&self, presented: &[u8]) -> Result<Principal, KeyRejection> {
+        self.verify(presented).map(|(principal, _)| principal)
+    }
+
+    /// Verifies a presented key and returns, with the caller, the handle through which the
+    /// outcome of the request is recorded once it is known ([`KeyRing::record`]).
+    pub fn verify(&self, presented: &[u8]) -> Result<(Principal, KeyUse), KeyRejection> {
         let parsed = self
             .config
             .format
             .parse(presented)
             .map_err(|_| KeyRejection::Malformed)?;
-        let hash = hash_key(parsed.full);
+        let hash = hash_key(parsed.hashed);
         let entry = self
             .read_index()
             .by_hash
             .get(hash.as_bytes())
             .cloned()
             .ok_or(KeyRejection::Unknown)?;
-        match self.state(&entry.record) {
-            KeyState::Active => Ok(entry.principal.clone()),
+        let at = self.clock.now();
+        match state_at(&entry.record, at) {
+            KeyState::Active => Ok((entry.principal.clone(), KeyUse { entry, at })),
             KeyState::Revoked => Err(KeyRejection::Revoked {
                 id: entry.record.id.clone(),
             }),
@@ -287,13 +311,27 @@ impl KeyRing {
         }
     }
 
-    /// Records one authentication attempt with the key `id`: counts it at once and queues
-    /// its record for the writer. Unknown ids are ignored.
+    /// Records the outcome of a request that [`KeyRing::verify`] authenticated: counts it at
+    /// once and queues its record for the writer.
+    pub fn record(&self, key: &KeyUse, outcome: UsageOutcome, method: &http::Method, route: &str) {
+        self.usage.record(
+            &key.entry.id,
+            &key.entry.stats,
+            key.at,
+            outcome,
+            method,
+            route,
+        );
+    }
+
+    /// Records one authentication attempt with the key `id` (a revoked or expired one, say),
+    /// now. Unknown ids are ignored.
     pub fn record_use(&self, id: &str, outcome: UsageOutcome, method: &http::Method, route: &str) {
         let entry = self.read_index().by_id.get(id).cloned();
         if let Some(entry) = entry {
+            let now = self.clock.now();
             self.usage
-                .record(&entry.id, &entry.stats, outcome, method, route);
+                .record(&entry.id, &entry.stats, now, outcome, method, route);
         }
     }
 
@@ -438,13 +476,7 @@ impl KeyRing {
     }
 
     fn state(&self, record: &KeyRecord) -> KeyState {
-        if record.revoked {
-            KeyState::Revoked
-        } else if record.expires_at.is_some_and(|at| self.clock.now() >= at) {
-            KeyState::Expired
-        } else {
-            KeyState::Active
-        }
+        state_at(record, self.clock.now())
     }
 
     fn validate_roles(&self, roles: Vec<String>) -> Result<Vec<String>, KeyError> {
@@ -524,6 +556,16 @@ impl KeyRing {
 
     fn write_index(&self) -> RwLockWriteGuard<'_, Index> {
         self.index.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn state_at(record: &KeyRecord, now: Timestamp) -> KeyState {
+    if record.revoked {
+        KeyState::Revoked
+    } else if record.expires_at.is_some_and(|at| now >= at) {
+        KeyState::Expired
+    } else {
+        KeyState::Active
     }
 }
 

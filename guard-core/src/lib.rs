@@ -22,8 +22,8 @@ pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::{ConfigError, EnvConfig};
 pub use key_format::KeyFormat;
 pub use keys::{
-    CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyRing, KeyRingConfig, KeyState, NewKey,
-    Renewed, Secret,
+    CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyRing, KeyRingConfig, KeyState, KeyUse,
+    NewKey, Renewed, Secret,
 };
 pub use policy::{Policy, PolicyError, PolicySpec, RoleSpec};
 pub use principal::{Principal, PrincipalKind};

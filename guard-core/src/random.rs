@@ -27,15 +27,15 @@ pub(crate) fn base62(len: usize) -> Result<String, RandomError> {
     Ok(out)
 }
 
-/// `value` in base62, left-padded with `0` to exactly `width` characters (truncated to the
-/// lowest digits if it does not fit).
-pub(crate) fn base62_fixed(mut value: u64, width: usize) -> String {
-    let mut digits = vec![b'0'; width];
+/// `value` in base62, left-padded with `0` to exactly `N` characters (truncated to the
+/// lowest digits if it does not fit). On the stack: key verification calls it per request.
+pub(crate) fn base62_fixed<const N: usize>(mut value: u64) -> [u8; N] {
+    let mut digits = [b'0'; N];
     for slot in digits.iter_mut().rev() {
         *slot = BASE62[(value % 62) as usize];
         value /= 62;
     }
-    digits.into_iter().map(char::from).collect()
+    digits
 }
 
 #[cfg(test)]
@@ -52,9 +52,9 @@ mod tests {
 
     #[test]
     fn fixed_width_encoding() {
-        assert_eq!(base62_fixed(0, 6), "000000");
-        assert_eq!(base62_fixed(61, 3), "00z");
-        assert_eq!(base62_fixed(62, 3), "010");
-        assert_eq!(base62_fixed(u64::from(u32::MAX), 6), "4gfFC3");
+        assert_eq!(&base62_fixed::<6>(0), b"000000");
+        assert_eq!(&base62_fixed::<3>(61), b"00z");
+        assert_eq!(&base62_fixed::<3>(62), b"010");
+        assert_eq!(&base62_fixed::<6>(u64::from(u32::MAX)), b"4gfFC3");
     }
 }

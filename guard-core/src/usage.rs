@@ -11,6 +11,7 @@
 //! revocation, renewal, deletion) is written durably before it is acknowledged and is never
 //! lost. On shutdown the buffer is flushed.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -70,13 +71,19 @@ impl KeyStats {
         }
     }
 
-    fn bump(&self, at: Timestamp) {
-        self.total_uses.fetch_add(1, Ordering::AcqRel);
-        self.last_used_at.fetch_max(at, Ordering::AcqRel);
+    /// Counts one use at `at`; returns the counters including it.
+    fn bump(&self, at: Timestamp) -> KeyCounters {
+        let total_uses = self.total_uses.fetch_add(1, Ordering::AcqRel) + 1;
+        let last = self.last_used_at.fetch_max(at, Ordering::AcqRel).max(at);
+        KeyCounters {
+            total_uses,
+            last_used_at: Some(last),
+        }
     }
 }
 
-/// A record not yet written, with the counters it bumped.
+/// A record not yet written, with the key's counters as this use left them. It shares
+/// nothing with the request path (no reference counts to bump across threads).
 #[derive(Clone)]
 struct Pending {
     seq: u64,
@@ -84,8 +91,8 @@ struct Pending {
     at: Timestamp,
     outcome: UsageOutcome,
     method: http::Method,
-    route: String,
-    stats: Arc<KeyStats>,
+    route: Box<str>,
+    counters: KeyCounters,
 }
 
 impl Pending {
@@ -96,7 +103,7 @@ impl Pending {
             at: self.at,
             outcome: self.outcome,
             method: self.method.as_str().to_owned(),
-            route: self.route.clone(),
+            route: self.route.to_string(),
         }
     }
 }
@@ -164,22 +171,22 @@ impl UsageLog {
     pub(crate) fn record(
         &self,
         key_id: &Arc<str>,
-        stats: &Arc<KeyStats>,
+        stats: &KeyStats,
+        at: Timestamp,
         outcome: UsageOutcome,
         method: &http::Method,
         route: &str,
     ) {
         let shared = &self.shared;
-        let at = shared.clock.now();
-        stats.bump(at);
+        let counters = stats.bump(at);
         let pending = Pending {
             seq: shared.next_seq.fetch_add(1, Ordering::Relaxed),
             key_id: Arc::clone(key_id),
             at,
             outcome,
             method: method.clone(),
-            route: route.to_owned(),
-            stats: Arc::clone(stats),
+            route: route.into(),
+            counters,
         };
         let mut buffer = lock(&shared.buffer);
         if buffer.pending.len() >= shared.config.max_pending {
@@ -291,17 +298,26 @@ impl Shared {
             if buffer.pending.is_empty() {
                 return Ok(());
             }
-            let batch = Arc::new(std::mem::take(&mut buffer.pending));
+            // The next batch gets room up front, so the request path rarely reallocates.
+            let fresh = Vec::with_capacity(self.config.batch_size.clamp(1, 4096));
+            let batch = Arc::new(std::mem::replace(&mut buffer.pending, fresh));
             buffer.in_flight = Some(Arc::clone(&batch));
             batch
         };
         let records: Vec<UsageRecord> = batch.iter().map(Pending::record).collect();
-        let mut counters: Vec<(String, KeyCounters)> = Vec::new();
+        // Per key, the counters of its latest use in the batch: they include every earlier
+        // use, whether in this batch or flushed before.
+        let mut latest: HashMap<&str, KeyCounters> = HashMap::new();
         for pending in batch.iter() {
-            if !counters.iter().any(|(id, _)| **id == *pending.key_id) {
-                counters.push((pending.key_id.to_string(), pending.stats.counters()));
+            let entry = latest.entry(&pending.key_id).or_default();
+            if pending.counters.total_uses > entry.total_uses {
+                *entry = pending.counters;
             }
         }
+        let counters: Vec<(String, KeyCounters)> = latest
+            .into_iter()
+            .map(|(id, c)| (id.to_owned(), c))
+            .collect();
         let result = self.store.append_usage(&records, &counters);
         let mut buffer = lock(&self.buffer);
         buffer.in_flight = None;

@@ -111,10 +111,10 @@ impl FromRequestParts<Guard> for Admin {
             return Err(AdminRejection::Unauthenticated);
         }
         if principal.permissions().is_superset(permission) {
-            record_decision(parts, guard, &principal, UsageOutcome::Ok);
+            record_decision(parts, guard, UsageOutcome::Ok);
             Ok(Admin)
         } else {
-            record_decision(parts, guard, &principal, UsageOutcome::Forbidden);
+            record_decision(parts, guard, UsageOutcome::Forbidden);
             Err(AdminRejection::Guard(Rejection::Forbidden))
         }
     }

@@ -2,15 +2,16 @@
 
 use std::sync::Arc;
 
+use axum::http::HeaderName;
 use axum::http::request::Parts;
 use guard_core::authenticator::{Authenticator, BoxFuture, Outcome};
-use guard_core::keys::{KeyRejection, KeyRing};
+use guard_core::keys::{KeyRejection, KeyRing, KeyUse};
 use guard_core::store::UsageOutcome;
 
 use crate::extract::route;
 
 /// The header that carries an API key.
-pub const HEADER: &str = "x-api-key";
+pub const HEADER: HeaderName = HeaderName::from_static("x-api-key");
 /// The query parameter that carries an API key.
 pub const QUERY_PARAM: &str = "api-key";
 
@@ -30,11 +31,17 @@ impl ApiKeyAuthenticator {
         ApiKeyAuthenticator { keys, allow_query }
     }
 
-    fn outcome(&self, parts: &Parts) -> Outcome {
-        let mut headers = parts.headers.get_all(HEADER).iter();
+    /// The outcome, synchronously: nothing here waits.
+    pub(crate) fn outcome(&self, parts: &Parts) -> Outcome {
+        self.verify(parts).0
+    }
+
+    /// The outcome and, for a valid key, the handle that records the request's outcome.
+    pub(crate) fn verify(&self, parts: &Parts) -> (Outcome, Option<KeyUse>) {
+        let mut headers = parts.headers.get_all(&HEADER).iter();
         let header = headers.next();
         if headers.next().is_some() {
-            return Outcome::Rejected("more than one X-API-Key header");
+            return (Outcome::Rejected("more than one X-API-Key header"), None);
         }
         let query = if self.allow_query {
             query_key(parts)
@@ -42,14 +49,16 @@ impl ApiKeyAuthenticator {
             Ok(None)
         };
         let presented = match (header, query) {
-            (_, Err(reason)) => return Outcome::Rejected(reason),
-            (None, Ok(None)) => return Outcome::NotMine,
-            (Some(_), Ok(Some(_))) => return Outcome::Rejected("API key in both header and query"),
-            (Some(value), Ok(None)) => self.keys.authenticate(value.as_bytes()),
-            (None, Ok(Some(value))) => self.keys.authenticate(value.as_bytes()),
+            (_, Err(reason)) => return (Outcome::Rejected(reason), None),
+            (None, Ok(None)) => return (Outcome::NotMine, None),
+            (Some(_), Ok(Some(_))) => {
+                return (Outcome::Rejected("API key in both header and query"), None);
+            }
+            (Some(value), Ok(None)) => self.keys.verify(value.as_bytes()),
+            (None, Ok(Some(value))) => self.keys.verify(value.as_bytes()),
         };
-        match presented {
-            Ok(principal) => Outcome::Authenticated(principal),
+        let outcome = match presented {
+            Ok((principal, key_use)) => return (Outcome::Authenticated(principal), Some(key_use)),
             Err(KeyRejection::Malformed) => Outcome::Rejected("malformed API key"),
             Err(KeyRejection::Unknown) => Outcome::Rejected("unknown API key"),
             Err(KeyRejection::Revoked { id }) => {
@@ -62,7 +71,8 @@ impl ApiKeyAuthenticator {
                     .record_use(&id, UsageOutcome::Expired, &parts.method, route(parts));
                 Outcome::Rejected("expired API key")
             }
-        }
+        };
+        (outcome, None)
     }
 }
 
