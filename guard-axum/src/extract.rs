@@ -17,8 +17,9 @@ use crate::rejection::Rejection;
 
 /// A requirement attached to one handler by `#[protected]` or `#[api_key]`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has no guard requirement",
-    note = "the requirement of a handler comes from `#[protected(…)]` or `#[api_key(…)]` together with the `guard_axum::policy!` declaration; check that the policy is declared at the crate root, or name it with `policy = path::to::module`"
+    message = "no guard policy was found for this handler's requirement",
+    label = "the role and permission names here are checked against `policy!`",
+    note = "declare `guard_axum::policy! {{ roles {{ … }} }}` at the crate root, or name the module that declares it: `#[protected(policy = crate::path::to::module, …)]`"
 )]
 pub trait HandlerRequirement: Send + Sync + 'static {
     /// What the handler demands.
@@ -147,7 +148,7 @@ where
             return Err(Rejection::Internal);
         }
         let principal = resolve(parts, &guard).await?;
-        match R::REQUIREMENT.evaluate(&principal) {
+        match R::REQUIREMENT.decide(&principal, parts).await {
             Decision::Allow => {
                 record_decision(parts, &guard, UsageOutcome::Ok);
                 Ok(Guarded {

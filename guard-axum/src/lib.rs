@@ -47,11 +47,13 @@
 
 pub mod admin;
 pub mod authn;
+mod check;
 mod extract;
 mod guard;
 mod layer;
 mod rejection;
 
+pub use check::CheckFunction;
 pub use extract::{Guarded, HandlerRequirement, Principal};
 pub use guard::{DEFAULT_DB_PATH, Guard, GuardBuilder, GuardError};
 pub use guard_core;
@@ -67,7 +69,11 @@ pub use rejection::Rejection;
 /// What the macros' generated code uses. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::check::run_check;
     pub use crate::extract::{Guarded, HandlerRequirement};
-    pub use guard_core::{BitSet, PolicySpec, Requirement, RoleSpec};
+    pub use axum::http::request::Parts;
+    pub use guard_core::Principal as CorePrincipal;
+    pub use guard_core::authenticator::BoxFuture;
+    pub use guard_core::{BitSet, Check, PolicySpec, Requirement, RoleSpec};
     pub use guard_macros::resolve;
 }

@@ -28,7 +28,7 @@ pub use keys::{
 pub use policy::{Policy, PolicyError, PolicySpec, RoleSpec};
 pub use principal::{Principal, PrincipalKind};
 pub use random::RandomError;
-pub use requirement::{Decision, Requirement};
+pub use requirement::{Check, CheckFn, Decision, Requirement};
 pub use set::BitSet;
 pub use store::{RedbStore, Store, StoreError, UsageOutcome, UsageRecord};
 pub use usage::UsageConfig;

@@ -1,10 +1,13 @@
 //! What a handler demands of its caller, and the decision for one principal.
 
+use http::request::Parts;
+
+use crate::authenticator::BoxFuture;
 use crate::principal::{Principal, PrincipalKind};
 use crate::set::BitSet;
 
 /// A requirement, resolved to policy indices at compile time by `#[protected]` and
-/// `#[api_key]`. Evaluating one never allocates.
+/// `#[api_key]`. Deciding one never allocates, unless it has a check to run.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum Requirement {
@@ -20,6 +23,8 @@ pub enum Requirement {
     All(&'static [Requirement]),
     /// At least one requirement in the list.
     Any(&'static [Requirement]),
+    /// A predicate of the application's own over the caller and the request head.
+    Check(Check),
 }
 
 /// The outcome of evaluating a [`Requirement`].
@@ -34,16 +39,26 @@ pub enum Decision {
 }
 
 impl Requirement {
-    /// Decides whether `principal` meets the requirement.
+    /// Decides whether `principal` meets the requirement, running `check` predicates
+    /// against the request head where the requirement has them.
     ///
-    /// An anonymous caller never does (401). A requirement for an API key that a caller
-    /// authenticated otherwise does not meet is also a 401: presenting a key would help.
-    /// Anything else unmet is a 403.
-    pub fn evaluate(&self, principal: &Principal) -> Decision {
+    /// An anonymous caller never does (401), and no check runs for one. A requirement for an
+    /// API key that a caller authenticated otherwise does not meet is also a 401: presenting a
+    /// key would help. Anything else unmet is a 403. Requirements without checks are decided
+    /// without allocating or awaiting anything.
+    pub async fn decide(&self, principal: &Principal, parts: &Parts) -> Decision {
         if !principal.is_authenticated() {
             return Decision::Unauthenticated;
         }
-        match self {
+        match self.decide_now(principal) {
+            Some(decision) => decision,
+            None => self.decide_with_checks(principal, parts).await,
+        }
+    }
+
+    /// The decision, if it needs no check; `None` if a check must run.
+    fn decide_now(&self, principal: &Principal) -> Option<Decision> {
+        Some(match self {
             Requirement::Authenticated => Decision::Allow,
             Requirement::ApiKey if principal.kind() == PrincipalKind::ApiKey => Decision::Allow,
             Requirement::ApiKey => Decision::Unauthenticated,
@@ -52,15 +67,85 @@ impl Requirement {
                 Decision::Allow
             }
             Requirement::AnyRole(_) | Requirement::AllPermissions(_) => Decision::Forbidden,
-            Requirement::All(parts) => parts
-                .iter()
-                .map(|r| r.evaluate(principal))
-                .fold(Decision::Allow, |acc, d| acc.and(d)),
-            Requirement::Any(parts) => parts
-                .iter()
-                .map(|r| r.evaluate(principal))
-                .fold(Decision::Forbidden, |acc, d| acc.or(d)),
-        }
+            Requirement::Check(_) => return None,
+            Requirement::All(parts) => {
+                let mut decision = Decision::Allow;
+                for part in *parts {
+                    decision = decision.and(part.decide_now(principal)?);
+                }
+                decision
+            }
+            Requirement::Any(parts) => {
+                let mut decision = Decision::Forbidden;
+                for part in *parts {
+                    decision = decision.or(part.decide_now(principal)?);
+                }
+                decision
+            }
+        })
+    }
+
+    /// The full evaluation, awaiting checks; boxed because it recurses.
+    fn decide_with_checks<'a>(
+        &'a self,
+        principal: &'a Principal,
+        parts: &'a Parts,
+    ) -> BoxFuture<'a, Decision> {
+        Box::pin(async move {
+            match self {
+                Requirement::Check(check) if (check.run)(principal, parts).await => Decision::Allow,
+                Requirement::Check(_) => Decision::Forbidden,
+                Requirement::All(list) => {
+                    let mut decision = Decision::Allow;
+                    for part in *list {
+                        decision = decision.and(part.decide_with_checks(principal, parts).await);
+                        if decision == Decision::Unauthenticated {
+                            break;
+                        }
+                    }
+                    decision
+                }
+                Requirement::Any(list) => {
+                    let mut decision = Decision::Forbidden;
+                    for part in *list {
+                        decision = decision.or(part.decide_with_checks(principal, parts).await);
+                        if decision == Decision::Allow {
+                            break;
+                        }
+                    }
+                    decision
+                }
+                leaf => leaf.decide_now(principal).unwrap_or(Decision::Forbidden),
+            }
+        })
+    }
+}
+
+/// A predicate of the application's own, named in `check = path::to::fn`.
+#[derive(Clone, Copy)]
+pub struct Check {
+    name: &'static str,
+    run: CheckFn,
+}
+
+/// How a check is called: the macros wrap the application's sync or async function in one.
+pub type CheckFn = for<'a> fn(&'a Principal, &'a Parts) -> BoxFuture<'a, bool>;
+
+impl Check {
+    /// A check called `name` (its path, for diagnostics) that runs `run`.
+    pub const fn new(name: &'static str, run: CheckFn) -> Self {
+        Check { name, run }
+    }
+
+    /// The path of the function, as written in the attribute.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Check").field(&self.name).finish()
     }
 }
 
@@ -100,57 +185,107 @@ mod tests {
         ],
     );
 
-    fn principal(kind: PrincipalKind, roles: &[&str]) -> Principal {
+    fn principal(kind: PrincipalKind, name: &str, roles: &[&str]) -> Principal {
         let policy = Policy::new(&SPEC).unwrap();
-        Principal::new(kind, "id", "name", &policy.grant(roles))
+        Principal::new(kind, "id", name, &policy.grant(roles))
+    }
+
+    /// Polls a future that never waits (checks in these tests are ready at once).
+    fn now<T>(future: impl std::future::Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(value) => value,
+            std::task::Poll::Pending => panic!("a check waited"),
+        }
+    }
+
+    fn decide(requirement: &Requirement, principal: &Principal) -> Decision {
+        let parts = http::Request::get("/notes/alice")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        now(requirement.decide(principal, &parts))
+    }
+
+    fn is_alice<'a>(p: &'a Principal, parts: &'a Parts) -> BoxFuture<'a, bool> {
+        Box::pin(async move { p.name() == "alice" && parts.uri.path().ends_with("/alice") })
     }
 
     #[test]
     fn decisions() {
-        let editor_key = principal(PrincipalKind::ApiKey, &["editor"]);
-        let viewer_user = principal(PrincipalKind::User, &["viewer"]);
+        let editor_key = principal(PrincipalKind::ApiKey, "k", &["editor"]);
+        let viewer_user = principal(PrincipalKind::User, "bob", &["viewer"]);
+        let alice = principal(PrincipalKind::User, "alice", &[]);
         let anonymous = Principal::anonymous();
         let viewer_role = Requirement::AnyRole(BitSet::from_indices([0]));
         let edit_perm = Requirement::AllPermissions(BitSet::from_indices([1]));
 
         assert_eq!(
-            viewer_role.evaluate(&editor_key),
+            decide(&viewer_role, &editor_key),
             Decision::Allow,
             "inherited role"
         );
-        assert_eq!(edit_perm.evaluate(&editor_key), Decision::Allow);
-        assert_eq!(edit_perm.evaluate(&viewer_user), Decision::Forbidden);
+        assert_eq!(decide(&edit_perm, &editor_key), Decision::Allow);
+        assert_eq!(decide(&edit_perm, &viewer_user), Decision::Forbidden);
         assert_eq!(
-            Requirement::ApiKey.evaluate(&viewer_user),
+            decide(&Requirement::ApiKey, &viewer_user),
             Decision::Unauthenticated
         );
         assert_eq!(
-            Requirement::Authenticated.evaluate(&anonymous),
+            decide(&Requirement::Authenticated, &anonymous),
             Decision::Unauthenticated
         );
-        assert_eq!(viewer_role.evaluate(&anonymous), Decision::Unauthenticated);
+        assert_eq!(decide(&viewer_role, &anonymous), Decision::Unauthenticated);
 
         static BOTH: [Requirement; 2] = [
             Requirement::ApiKey,
             Requirement::AllPermissions(BitSet::from_words([2, 0, 0, 0])),
         ];
         assert_eq!(
-            Requirement::All(&BOTH).evaluate(&editor_key),
+            decide(&Requirement::All(&BOTH), &editor_key),
             Decision::Allow
         );
         assert_eq!(
-            Requirement::All(&BOTH).evaluate(&viewer_user),
+            decide(&Requirement::All(&BOTH), &viewer_user),
             Decision::Unauthenticated
         );
         assert_eq!(
-            Requirement::Any(&BOTH).evaluate(&viewer_user),
+            decide(&Requirement::Any(&BOTH), &viewer_user),
             Decision::Unauthenticated
         );
         static EITHER: [Requirement; 1] = [Requirement::AllPermissions(BitSet::from_words([
             2, 0, 0, 0,
         ]))];
         assert_eq!(
-            Requirement::Any(&EITHER).evaluate(&viewer_user),
+            decide(&Requirement::Any(&EITHER), &viewer_user),
+            Decision::Forbidden
+        );
+
+        static OWNER_OR_EDITOR: [Requirement; 2] = [
+            Requirement::AllPermissions(BitSet::from_words([2, 0, 0, 0])),
+            Requirement::Check(Check::new("is_alice", is_alice)),
+        ];
+        let owner_or_editor = Requirement::Any(&OWNER_OR_EDITOR);
+        assert_eq!(
+            decide(&owner_or_editor, &alice),
+            Decision::Allow,
+            "the check admits"
+        );
+        assert_eq!(
+            decide(&owner_or_editor, &editor_key),
+            Decision::Allow,
+            "the permission admits"
+        );
+        assert_eq!(decide(&owner_or_editor, &viewer_user), Decision::Forbidden);
+        assert_eq!(
+            decide(&owner_or_editor, &anonymous),
+            Decision::Unauthenticated
+        );
+        static OWNER_AND_EDITOR: [Requirement; 2] = OWNER_OR_EDITOR;
+        assert_eq!(
+            decide(&Requirement::All(&OWNER_AND_EDITOR), &alice),
             Decision::Forbidden
         );
     }

@@ -23,7 +23,7 @@ use syn::ext::IdentExt;
 use crate::errors::Errors;
 use crate::krate;
 use crate::requirement::parse::Args;
-use crate::requirement::{Kind, deny_all, impl_requirement, unnamed};
+use crate::requirement::{Kind, deny_all, expand as expand_requirement, impl_requirement};
 
 pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut function: ItemFn = match syn::parse2(item.clone()) {
@@ -62,9 +62,21 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
                 }
             }
         }
-        Ok(()) => impl_requirement(&krate, &target, unnamed(&krate, kind), 0),
+        Ok(()) => expand_requirement(&args, kind, None, &krate, &target).unwrap_or_else(|error| {
+            let error = error.to_compile_error();
+            let stub = impl_requirement(&krate, &target, deny_all(&krate), 0);
+            quote!(#error #stub)
+        }),
     };
 
+    // Names the requirement here, whatever happened above: if the policy's macro was not
+    // found, the impl is missing and this is where the user learns how to point at it.
+    let assertion = quote! {
+        const _: () = {
+            fn requirement_of_this_handler<R: #krate::__private::HandlerRequirement>() {}
+            let _ = requirement_of_this_handler::<#target>;
+        };
+    };
     let guard_arg: syn::FnArg = syn::parse_quote!(_: #krate::__private::Guarded<#target>);
     function.sig.inputs.insert(0, guard_arg);
     quote! {
@@ -72,6 +84,7 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
         #[allow(non_camel_case_types)]
         #vis struct #target;
         #requirement
+        #assertion
         #function
     }
 }

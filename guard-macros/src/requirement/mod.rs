@@ -1,12 +1,18 @@
 //! Requirements: parsed from attribute arguments, resolved against the policy, expanded into
-//! a `Requirement` constant of policy indices.
+//! a `Requirement` constant of policy indices (plus one small wrapper per `check`).
 
 pub(crate) mod parse;
 pub(crate) mod resolve;
 
 use proc_macro2::TokenStream;
-use quote::quote;
-use syn::Path;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, LitStr, Path};
+
+use self::parse::{Args, Expr};
+use crate::errors::Errors;
+use crate::policy::valid::ValidPolicy;
+use crate::suggest;
 
 /// Which attribute a requirement came from.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -24,10 +30,131 @@ impl Kind {
     }
 }
 
+/// `impl HandlerRequirement for #target`, with the wrappers of its checks.
+pub(crate) fn expand(
+    args: &Args,
+    kind: Kind,
+    policy: Option<&ValidPolicy>,
+    krate: &Path,
+    target: &Ident,
+) -> syn::Result<TokenStream> {
+    let mut expander = Expander {
+        policy,
+        krate,
+        target,
+        checks: Vec::new(),
+        errors: Errors::default(),
+    };
+    let mut parts: Vec<TokenStream> = Vec::new();
+    if kind == Kind::ApiKey {
+        parts.push(quote!(#krate::__private::Requirement::ApiKey));
+    }
+    for expr in &args.exprs {
+        parts.push(expander.expr(expr));
+    }
+    expander.errors.finish()?;
+    let requirement = match parts.as_slice() {
+        [] => quote!(#krate::__private::Requirement::Authenticated),
+        [one] => one.clone(),
+        _ => quote!(#krate::__private::Requirement::All(&[#(#parts),*])),
+    };
+    let fingerprint = policy.map_or(0, |p| p.fingerprint);
+    let checks = &expander.checks;
+    let implementation = impl_requirement(krate, target, requirement, fingerprint);
+    Ok(quote!(#(#checks)* #implementation))
+}
+
+struct Expander<'a> {
+    policy: Option<&'a ValidPolicy>,
+    krate: &'a Path,
+    target: &'a Ident,
+    checks: Vec<TokenStream>,
+    errors: Errors,
+}
+
+impl Expander<'_> {
+    fn expr(&mut self, expr: &Expr) -> TokenStream {
+        let krate = self.krate;
+        match expr {
+            Expr::Roles(names) => {
+                let set = self.resolve(names, "role");
+                quote!(#krate::__private::Requirement::AnyRole(#set))
+            }
+            Expr::Permissions(names) => {
+                let set = self.resolve(names, "permission");
+                quote!(#krate::__private::Requirement::AllPermissions(#set))
+            }
+            Expr::Check(path) => self.check(path),
+            Expr::Any(list) => {
+                let parts: Vec<TokenStream> = list.iter().map(|e| self.expr(e)).collect();
+                quote!(#krate::__private::Requirement::Any(&[#(#parts),*]))
+            }
+            Expr::All(list) => {
+                let parts: Vec<TokenStream> = list.iter().map(|e| self.expr(e)).collect();
+                quote!(#krate::__private::Requirement::All(&[#(#parts),*]))
+            }
+        }
+    }
+
+    /// A wrapper with the one signature a `Requirement` holds, around the application's sync
+    /// or async function; a function of another signature fails here, pointing at its path.
+    fn check(&mut self, path: &Path) -> TokenStream {
+        let krate = self.krate;
+        let wrapper = format_ident!("{}_check_{}", self.target, self.checks.len());
+        let name = quote!(#path).to_string().replace(' ', "");
+        // Spanned on the path, so a function of the wrong signature is reported there; the
+        // arguments keep the wrapper's own hygiene.
+        let run_check = quote_spanned!(path.span()=> #krate::__private::run_check);
+        let call = quote!(#run_check(#path, principal, parts));
+        self.checks.push(quote! {
+            #[doc(hidden)]
+            #[allow(non_snake_case)]
+            fn #wrapper<'a>(
+                principal: &'a #krate::__private::CorePrincipal,
+                parts: &'a #krate::__private::Parts,
+            ) -> #krate::__private::BoxFuture<'a, bool> {
+                #call
+            }
+        });
+        quote!(#krate::__private::Requirement::Check(#krate::__private::Check::new(#name, #wrapper)))
+    }
+
+    fn resolve(&mut self, names: &[LitStr], what: &str) -> TokenStream {
+        let Some(policy) = self.policy else {
+            self.errors
+                .push(&names[0], "role and permission names need the policy");
+            return bitset(self.krate, &[]);
+        };
+        let mut found = Vec::new();
+        for lit in names {
+            let name = lit.value();
+            let index = if what == "role" {
+                policy.role(&name)
+            } else {
+                policy.permission(&name)
+            };
+            match index {
+                Some(i) => found.push(i),
+                None => {
+                    let declared: Vec<&str> = if what == "role" {
+                        policy.role_names().collect()
+                    } else {
+                        policy.permission_names().collect()
+                    };
+                    let help = suggest::help(&name, what, declared.iter().copied());
+                    self.errors
+                        .push(lit, format!("unknown {what} `{name}`; {help}"));
+                }
+            }
+        }
+        bitset(self.krate, &found)
+    }
+}
+
 /// `impl HandlerRequirement for #target`.
 pub(crate) fn impl_requirement(
     krate: &Path,
-    target: &syn::Ident,
+    target: &Ident,
     requirement: TokenStream,
     fingerprint: u64,
 ) -> TokenStream {
@@ -39,14 +166,6 @@ pub(crate) fn impl_requirement(
     }
 }
 
-/// The requirement of an attribute that names no role or permission.
-pub(crate) fn unnamed(krate: &Path, kind: Kind) -> TokenStream {
-    match kind {
-        Kind::Protected => quote!(#krate::__private::Requirement::Authenticated),
-        Kind::ApiKey => quote!(#krate::__private::Requirement::ApiKey),
-    }
-}
-
 /// A requirement that lets nobody in: what is emitted next to a compile error, so that the
 /// error stands alone.
 pub(crate) fn deny_all(krate: &Path) -> TokenStream {
@@ -54,7 +173,7 @@ pub(crate) fn deny_all(krate: &Path) -> TokenStream {
 }
 
 /// A set of indices as the four words of a `BitSet`.
-pub(crate) fn bitset(krate: &Path, indices: &[usize]) -> TokenStream {
+fn bitset(krate: &Path, indices: &[usize]) -> TokenStream {
     let mut words = [0u64; 4];
     for &i in indices {
         words[i / 64] |= 1 << (i % 64);

@@ -8,13 +8,11 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
-use syn::{Ident, LitStr, Path, braced};
+use syn::{Ident, Path, braced};
 
-use super::parse::{Args, Clause};
-use super::{Kind, bitset, deny_all, impl_requirement};
-use crate::errors::Errors;
+use super::parse::Args;
+use super::{Kind, deny_all, expand, impl_requirement};
 use crate::policy::{parse::PolicyInput, valid};
-use crate::suggest;
 
 struct ResolveInput {
     policy: TokenStream,
@@ -73,71 +71,7 @@ pub(crate) fn resolve(input: TokenStream) -> TokenStream {
     else {
         return deny(None);
     };
-    let args = match syn::parse2::<Args>(input.args.clone()) {
-        Ok(args) => args,
-        Err(e) => return deny(Some(e)),
-    };
-    let mut errors = Errors::default();
-    let mut parts = Vec::new();
-    if input.kind == Kind::ApiKey {
-        parts.push(quote!(#krate::__private::Requirement::ApiKey));
-    }
-    for clause in &args.clauses {
-        match clause {
-            Clause::Roles(names) => {
-                let found = lookup(
-                    names,
-                    "role",
-                    |n| policy.role(n),
-                    policy.role_names(),
-                    &mut errors,
-                );
-                let set = bitset(krate, &found);
-                parts.push(quote!(#krate::__private::Requirement::AnyRole(#set)));
-            }
-            Clause::Permissions(names) => {
-                let found = lookup(
-                    names,
-                    "permission",
-                    |n| policy.permission(n),
-                    policy.permission_names(),
-                    &mut errors,
-                );
-                let set = bitset(krate, &found);
-                parts.push(quote!(#krate::__private::Requirement::AllPermissions(#set)));
-            }
-        }
-    }
-    if let Err(error) = errors.finish() {
-        return deny(Some(error));
-    }
-    let requirement = match parts.as_slice() {
-        [one] => one.clone(),
-        _ => quote!(#krate::__private::Requirement::All(&[#(#parts),*])),
-    };
-    impl_requirement(krate, &input.target, requirement, policy.fingerprint)
-}
-
-fn lookup<'a>(
-    names: &[LitStr],
-    what: &str,
-    find: impl Fn(&str) -> Option<usize>,
-    declared: impl Iterator<Item = &'a str> + Clone,
-    errors: &mut Errors,
-) -> Vec<usize> {
-    let mut found = Vec::new();
-    for lit in names {
-        let name = lit.value();
-        match find(&name) {
-            Some(i) => found.push(i),
-            None => errors.push(
-                lit,
-                format!(
-                    "unknown {what} `{name}`; {}",
-                    suggest::help(&name, what, declared.clone())
-                ),
-            ),
-        }
-    }
-    found
+    let expanded = syn::parse2::<Args>(input.args.clone())
+        .and_then(|args| expand(&args, input.kind, Some(&policy), krate, &input.target));
+    expanded.unwrap_or_else(|error| deny(Some(error)))
 }

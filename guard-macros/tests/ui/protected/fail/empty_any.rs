@@ -1,0 +1,6 @@
+use guard_axum::protected;
+
+#[protected(any())]
+async fn page() {}
+
+fn main() {}
