@@ -3,6 +3,7 @@
 //! ```text
 //! policy      := section*
 //! section     := "permissions" "{" ident,* "}" | "roles" "{" role,* "}"
+//!              | "crate" "=" "path" ";"?      (the path to guard_axum, for re-exporting crates)
 //! role        := ident ":" term ("+" term)*
 //! term        := ident                    (inherit that role)
 //!              | "[" ident,* "]"          (grant these permissions)
@@ -20,6 +21,8 @@ pub(crate) struct PolicyInput {
     /// The explicit `permissions { … }` section, if any.
     pub(crate) permissions: Option<Vec<Ident>>,
     pub(crate) roles: Vec<RoleDecl>,
+    /// `crate = "…"`: where guard_axum is, if not at `::guard_axum`.
+    pub(crate) krate: Option<syn::Path>,
 }
 
 pub(crate) struct RoleDecl {
@@ -36,9 +39,23 @@ impl Parse for PolicyInput {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut permissions: Option<Vec<Ident>> = None;
         let mut roles: Option<Vec<RoleDecl>> = None;
+        let mut krate: Option<syn::Path> = None;
         while !input.is_empty() {
             let lookahead = input.lookahead1();
-            if lookahead.peek(self::permissions) {
+            if lookahead.peek(Token![crate]) {
+                let kw: Token![crate] = input.parse()?;
+                if krate.is_some() {
+                    return Err(syn::Error::new(kw.span, "`crate` specified more than once"));
+                }
+                input.parse::<Token![=]>()?;
+                let lit: syn::LitStr = input.parse()?;
+                krate = Some(lit.parse().map_err(|e| {
+                    syn::Error::new(lit.span(), format!("`crate` must name a path: {e}"))
+                })?);
+                if input.peek(Token![;]) || input.peek(Token![,]) {
+                    input.parse::<proc_macro2::TokenTree>()?;
+                }
+            } else if lookahead.peek(self::permissions) {
                 let kw: self::permissions = input.parse()?;
                 if permissions.is_some() {
                     return Err(syn::Error::new(
@@ -66,7 +83,7 @@ impl Parse for PolicyInput {
         let roles = roles.ok_or_else(|| {
             input.error("expected `roles { … }`: a policy declares its roles, e.g. `roles { admin: [manage_keys] }`")
         })?;
-        Ok(PolicyInput { permissions, roles })
+        Ok(PolicyInput { permissions, roles, krate })
     }
 }
 
