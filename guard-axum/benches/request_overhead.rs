@@ -49,10 +49,7 @@ const ROUNDS: usize = 25;
 async fn round(router: &mut Router, key: &str) -> f64 {
     let start = Instant::now();
     for _ in 0..PER_ROUND {
-        let request = Request::get("/")
-            .header("x-api-key", key)
-            .body(Body::empty())
-            .unwrap();
+        let request = Request::get("/").header("x-api-key", key).body(Body::empty()).unwrap();
         let response = router.call(request).await.unwrap();
         assert!(response.status().is_success());
     }
@@ -72,10 +69,7 @@ fn main() {
         .build()
         .unwrap();
     let key = guard
-        .create_key(NewKey {
-            roles: vec!["admin".into()],
-            ..NewKey::default()
-        })
+        .create_key(NewKey { roles: vec!["admin".into()], ..NewKey::default() })
         .unwrap()
         .key
         .expose()
@@ -89,21 +83,13 @@ fn main() {
             "bare handler behind a no-op layer",
             Router::new().route("/", get(bare)).layer(Identity::new()),
         ),
-        (
-            "#[api_key] + usage",
-            Router::new().route("/", get(keyed)).layer(guard.layer()),
-        ),
+        ("#[api_key] + usage", Router::new().route("/", get(keyed)).layer(guard.layer())),
         (
             "#[protected(permissions)], inherited",
-            Router::new()
-                .route("/", get(permitted))
-                .layer(guard.layer()),
+            Router::new().route("/", get(permitted)).layer(guard.layer()),
         ),
     ];
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); arms.len()];
     runtime.block_on(async {
         for (_, router) in &mut arms {
@@ -125,10 +111,7 @@ fn main() {
             ns / medians[1]
         );
     }
-    println!(
-        "  permission check vs #[api_key]: {:.3}x",
-        medians[3] / medians[2]
-    );
+    println!("  permission check vs #[api_key]: {:.3}x", medians[3] / medians[2]);
     let info = guard.keys().list().remove(0);
     println!("  (usage counted: {} requests on the key)", info.total_uses);
     guard.shutdown();

@@ -55,11 +55,12 @@ pub(crate) struct RequestAuth {
 
 impl RequestAuth {
     pub(crate) fn new(guard: Guard) -> Self {
-        RequestAuth {
-            guard,
-            resolved: None,
-            key_use: None,
-        }
+        RequestAuth { guard, resolved: None, key_use: None }
+    }
+
+    /// Test mode: the caller is decided in advance.
+    pub(crate) fn preset(guard: Guard, principal: guard_core::Principal) -> Self {
+        RequestAuth { guard, resolved: Some(Ok(principal)), key_use: None }
     }
 }
 
@@ -82,11 +83,7 @@ pub(crate) async fn resolve(
     parts: &mut Parts,
     guard: &Guard,
 ) -> Result<guard_core::Principal, Rejection> {
-    if let Some(RequestAuth {
-        resolved: Some(resolved),
-        ..
-    }) = parts.extensions.get()
-    {
+    if let Some(RequestAuth { resolved: Some(resolved), .. }) = parts.extensions.get() {
         return resolved.clone();
     }
     let (resolved, key_use) = match guard.authenticate_request(parts).await {
@@ -98,10 +95,7 @@ pub(crate) async fn resolve(
         // Reached through the admin router's own state, without the layer.
         None => {
             parts.extensions.insert(RequestAuth::new(guard.clone()));
-            parts
-                .extensions
-                .get_mut::<RequestAuth>()
-                .ok_or(Rejection::Internal)?
+            parts.extensions.get_mut::<RequestAuth>().ok_or(Rejection::Internal)?
         }
     };
     auth.resolved = Some(resolved.clone());
@@ -111,23 +105,15 @@ pub(crate) async fn resolve(
 
 /// The route as the router matched it (`/keys/{id}`), never the query string.
 pub(crate) fn route(parts: &Parts) -> &str {
-    parts
-        .extensions
-        .get::<MatchedPath>()
-        .map_or_else(|| parts.uri.path(), MatchedPath::as_str)
+    parts.extensions.get::<MatchedPath>().map_or_else(|| parts.uri.path(), MatchedPath::as_str)
 }
 
 /// Records the outcome of a request authenticated by an API key, once per request: the
 /// handle is taken on the first call.
 pub(crate) fn record_decision(parts: &mut Parts, guard: &Guard, outcome: UsageOutcome) {
-    let key_use = parts
-        .extensions
-        .get_mut::<RequestAuth>()
-        .and_then(|auth| auth.key_use.take());
+    let key_use = parts.extensions.get_mut::<RequestAuth>().and_then(|auth| auth.key_use.take());
     if let Some(key_use) = key_use {
-        guard
-            .keys()
-            .record(&key_use, outcome, &parts.method, route(parts));
+        guard.keys().record(&key_use, outcome, &parts.method, route(parts));
     }
 }
 
@@ -151,10 +137,7 @@ where
         match R::REQUIREMENT.decide(&principal, parts).await {
             Decision::Allow => {
                 record_decision(parts, &guard, UsageOutcome::Ok);
-                Ok(Guarded {
-                    principal,
-                    requirement: PhantomData,
-                })
+                Ok(Guarded { principal, requirement: PhantomData })
             }
             Decision::Unauthenticated => Err(guard.missing_credentials()),
             Decision::Forbidden => {

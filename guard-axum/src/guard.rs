@@ -7,7 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use guard_core::admin_secret::{self, AdminSecret, AdminSecretError, SecretSource};
-use guard_core::authenticator::{Authenticator, Outcome};
+use guard_core::authenticator::{Authenticator, Outcome, positions};
 use guard_core::clock::{Clock, SystemClock};
 use guard_core::config::{ConfigError, DEFAULT_KEY_TTL_DAYS, EnvConfig};
 use guard_core::key_format::{InvalidPrefix, KeyFormat};
@@ -20,7 +20,8 @@ use guard_core::usage::UsageConfig;
 
 use crate::authn::ApiKeyAuthenticator;
 use crate::layer::GuardLayer;
-use crate::rejection::Rejection;
+use crate::rejection::{ErrorContext, ErrorHook, Rejection};
+use axum::response::IntoResponse;
 
 /// The database file used when neither code nor `GUARD_DB` names one.
 pub const DEFAULT_DB_PATH: &str = "guard.redb";
@@ -56,18 +57,28 @@ pub struct Guard {
 /// own will join as another variant, called through the `Authenticator` trait.
 enum Link {
     ApiKey(ApiKeyAuthenticator),
+    Dyn(Arc<dyn Authenticator>),
 }
 
 impl Link {
     async fn authenticate(&self, parts: &Parts) -> (Outcome, Option<KeyUse>) {
         match self {
             Link::ApiKey(api_key) => api_key.verify(parts),
+            Link::Dyn(authenticator) => (authenticator.authenticate(parts).await, None),
         }
     }
 
     fn challenge(&self) -> Option<&str> {
         match self {
             Link::ApiKey(api_key) => api_key.challenge(),
+            Link::Dyn(authenticator) => authenticator.challenge(),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Link::ApiKey(api_key) => api_key.name(),
+            Link::Dyn(authenticator) => authenticator.name(),
         }
     }
 }
@@ -81,13 +92,12 @@ struct Inner {
     admin_secret: RwLock<AdminSecret>,
     admin_secret_source: SecretSource,
     admin_permission: Option<BitSet>,
+    error_hook: Option<ErrorHook>,
 }
 
 impl std::fmt::Debug for Guard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Guard")
-            .field("keys", &self.inner.keys.len())
-            .finish_non_exhaustive()
+        f.debug_struct("Guard").field("keys", &self.inner.keys.len()).finish_non_exhaustive()
     }
 }
 
@@ -113,6 +123,18 @@ pub enum GuardError {
     /// `admin_permission` names a permission the policy does not declare.
     #[error("the admin permission `{0}` is not declared by the policy")]
     UnknownPermission(String),
+    /// Two authenticators were registered at one position: their order would be arbitrary.
+    #[error(
+        "authenticators `{first}` and `{second}` are both at position {position}; give each its own"
+    )]
+    DuplicatePosition {
+        /// The position.
+        position: u32,
+        /// The authenticator registered first.
+        first: String,
+        /// The one registered second.
+        second: String,
+    },
     /// The default key lifetime is out of range.
     #[error(
         "the default key lifetime must be between 1 and {} days",
@@ -138,6 +160,9 @@ pub struct GuardBuilder {
     clock: Option<Arc<dyn Clock>>,
     usage: UsageConfig,
     api_key_in_query: bool,
+    api_key_position: u32,
+    authenticators: Vec<(u32, Arc<dyn Authenticator>)>,
+    error_hook: Option<ErrorHook>,
 }
 
 impl Guard {
@@ -156,6 +181,9 @@ impl Guard {
             clock: None,
             usage: UsageConfig::default(),
             api_key_in_query: true,
+            api_key_position: positions::API_KEY,
+            authenticators: Vec::new(),
+            error_hook: None,
         }
     }
 
@@ -205,11 +233,7 @@ impl Guard {
         if self.inner.admin_secret_source == SecretSource::Configured {
             return Err(AdminSecretError::Configured);
         }
-        let mut current = self
-            .inner
-            .admin_secret
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut current = self.inner.admin_secret.write().unwrap_or_else(PoisonError::into_inner);
         let (hash, plaintext) = admin_secret::rotate(self.inner.store.as_ref())?;
         *current = hash;
         Ok(plaintext)
@@ -217,11 +241,45 @@ impl Guard {
 
     /// Whether `presented` is the admin secret (constant-time).
     pub(crate) fn verify_admin_secret(&self, presented: &[u8]) -> bool {
-        self.inner
-            .admin_secret
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .verify(presented)
+        self.inner.admin_secret.read().unwrap_or_else(PoisonError::into_inner).verify(presented)
+    }
+
+    /// The application's replacement for error bodies, if any.
+    pub(crate) fn error_hook(&self) -> Option<ErrorHook> {
+        self.inner.error_hook.clone()
+    }
+
+    /// Test mode: a layer like [`Guard::layer`] under which every request is made by
+    /// `principal`, with or without credentials. For the application's own tests of guarded
+    /// handlers; it exists only in debug builds, or with the `test-mode` feature, so a release
+    /// build cannot turn it on by accident.
+    ///
+    /// ```
+    /// # guard_axum::policy! { roles { admin: [manage_keys] } }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// use guard_axum::Guard;
+    ///
+    /// let guard = Guard::builder(&POLICY).database(dir.path().join("t.redb")).build()?;
+    /// let as_alice = guard.test_layer(guard.test_principal("alice", &["admin"]));
+    /// let app: axum::Router = axum::Router::new().layer(as_alice);
+    /// # drop(app); Ok(()) }
+    /// ```
+    #[cfg(any(debug_assertions, feature = "test-mode"))]
+    pub fn test_layer(&self, principal: Principal) -> GuardLayer {
+        tracing::warn!(
+            principal = principal.name(),
+            "guard test mode: every request is made by this principal, without credentials"
+        );
+        GuardLayer::with_principal(self.clone(), principal)
+    }
+
+    /// Test mode: a user principal holding `roles` (names the policy does not declare are
+    /// ignored), for [`Guard::test_layer`].
+    #[cfg(any(debug_assertions, feature = "test-mode"))]
+    pub fn test_principal(&self, name: &str, roles: &[&str]) -> Principal {
+        let grant = self.inner.policy.grant(roles);
+        Principal::new(guard_core::PrincipalKind::User, name, name, &grant)
     }
 
     /// The permission that admits a principal to the admin API, if any.
@@ -238,9 +296,7 @@ impl Guard {
     /// Runs the authenticator chain in position order: the first to authenticate or reject
     /// decides; if all pass, the caller is anonymous.
     pub async fn authenticate(&self, parts: &Parts) -> Result<Principal, Rejection> {
-        self.authenticate_request(parts)
-            .await
-            .map(|(principal, _)| principal)
+        self.authenticate_request(parts).await.map(|(principal, _)| principal)
     }
 
     /// [`Guard::authenticate`], with the handle that records an API key's use.
@@ -265,9 +321,7 @@ impl Guard {
 
     /// The rejection for a request that needs credentials and has none.
     pub(crate) fn missing_credentials(&self) -> Rejection {
-        Rejection::MissingCredentials {
-            challenge: self.inner.challenge.clone(),
-        }
+        Rejection::MissingCredentials { challenge: self.inner.challenge.clone() }
     }
 }
 
@@ -374,6 +428,43 @@ impl GuardBuilder {
         self
     }
 
+    /// Adds an authenticator of the application's own at `position`: lower positions run
+    /// first, and the built-ins sit at [`positions`] (API keys at 100), so 50 runs before
+    /// them and 150 after. Two authenticators at one position fail the build.
+    ///
+    /// [`positions`]: guard_core::authenticator::positions
+    pub fn authenticator(mut self, position: u32, authenticator: impl Authenticator) -> Self {
+        self.authenticators.push((position, Arc::new(authenticator)));
+        self
+    }
+
+    /// Replaces the body of every 401, 403, 429 and 500 the guard produces. The status and
+    /// `WWW-Authenticate` (and `Retry-After`) are kept whatever `hook` returns.
+    ///
+    /// ```no_run
+    /// # guard_axum::policy! { roles { admin: [manage_keys] } }
+    /// # fn main() -> Result<(), guard_axum::GuardError> {
+    /// use guard_axum::{ErrorContext, Guard};
+    ///
+    /// let guard = Guard::builder(&POLICY)
+    ///     .error_response(|error: &ErrorContext<'_>| format!("<h1>{}</h1>", error.detail))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn error_response<R: IntoResponse>(
+        mut self,
+        hook: impl Fn(&ErrorContext<'_>) -> R + Send + Sync + 'static,
+    ) -> Self {
+        self.error_hook = Some(Arc::new(move |context| hook(context).into_response()));
+        self
+    }
+
+    /// Moves the built-in API key authenticator (default position 100).
+    pub fn api_key_position(mut self, position: u32) -> Self {
+        self.api_key_position = position;
+        self
+    }
+
     /// Opens the store, loads the keys, sets up the admin secret and assembles the guard.
     pub fn build(self) -> Result<Guard, GuardError> {
         let policy = Arc::new(Policy::new(self.spec)?);
@@ -386,10 +477,7 @@ impl GuardBuilder {
                 Some(BitSet::from_indices([index]))
             }
         };
-        let ttl = self
-            .key_ttl_days
-            .or(self.env.key_ttl_days)
-            .unwrap_or(DEFAULT_KEY_TTL_DAYS);
+        let ttl = self.key_ttl_days.or(self.env.key_ttl_days).unwrap_or(DEFAULT_KEY_TTL_DAYS);
         if !(1..=guard_core::keys::MAX_TTL_DAYS).contains(&ttl) {
             return Err(GuardError::InvalidTtl);
         }
@@ -407,26 +495,29 @@ impl GuardBuilder {
                 Arc::new(RedbStore::open(path)?) as Arc<dyn Store>
             }
         };
+        if policy.record(store.as_ref())? {
+            tracing::info!("the policy changed since the last start; recorded in the store");
+        }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let config = KeyRingConfig {
-            format,
-            default_ttl_days: ttl,
-            usage: self.usage,
-        };
-        let keys = Arc::new(KeyRing::load(
-            Arc::clone(&store),
-            Arc::clone(&policy),
-            clock,
-            config,
-        )?);
+        let config = KeyRingConfig { format, default_ttl_days: ttl, usage: self.usage };
+        let keys = Arc::new(KeyRing::load(Arc::clone(&store), Arc::clone(&policy), clock, config)?);
         // Last of the fallible steps: a secret generated here is shown before anything else
         // can fail, so it is never stored without its operator having seen it.
         let configured = self.admin_secret.or(self.env.admin_secret);
         let established = admin_secret::establish(configured.as_deref(), store.as_ref())?;
-        let chain = vec![Link::ApiKey(ApiKeyAuthenticator::new(
-            Arc::clone(&keys),
-            self.api_key_in_query,
-        ))];
+        let api_keys = ApiKeyAuthenticator::new(Arc::clone(&keys), self.api_key_in_query);
+        let mut links = vec![(self.api_key_position, Link::ApiKey(api_keys))];
+        links.extend(self.authenticators.into_iter().map(|(p, a)| (p, Link::Dyn(a))));
+        // Stable: among equal positions the registration order is kept, for the error.
+        links.sort_by_key(|(position, _)| *position);
+        if let Some(pair) = links.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(GuardError::DuplicatePosition {
+                position: pair[0].0,
+                first: pair[0].1.name().to_owned(),
+                second: pair[1].1.name().to_owned(),
+            });
+        }
+        let chain: Vec<Link> = links.into_iter().map(|(_, link)| link).collect();
         let challenge = challenge(&chain);
         if let Some(plaintext) = established.generated {
             (self.on_generated_secret)(plaintext.expose());
@@ -441,6 +532,7 @@ impl GuardBuilder {
                 admin_secret: RwLock::new(established.secret),
                 admin_secret_source: established.source,
                 admin_permission,
+                error_hook: self.error_hook,
             }),
         })
     }

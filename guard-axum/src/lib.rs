@@ -63,8 +63,8 @@ pub use guard_core::{
     SecretSource, Store, StoreError, SystemClock, UsageConfig, UsageOutcome,
 };
 pub use guard_macros::{api_key, policy, protected};
-pub use layer::{GuardLayer, GuardService};
-pub use rejection::Rejection;
+pub use layer::{GuardLayer, GuardService, ResponseFuture};
+pub use rejection::{ErrorContext, Rejection};
 
 /// What the macros' generated code uses. Not a public API: it may change in any release.
 #[doc(hidden)]

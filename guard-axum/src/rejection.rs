@@ -3,9 +3,62 @@
 //! A 401 always carries `WWW-Authenticate`, and its body is the same for every kind of invalid
 //! credential (wrong, revoked, expired, malformed), so a client learns nothing about which.
 //! A 500 says nothing of its cause; the cause goes to the log.
+//!
+//! The application may replace the body of every 401, 403, 429 and 500 the guard produces
+//! with [`GuardBuilder::error_response`](crate::GuardBuilder::error_response); the status and
+//! `WWW-Authenticate` stay. Guard errors carry a mark in their response extensions, and the
+//! guard's layer hands marked responses to the hook on their way out.
+
+use std::sync::Arc;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+
+/// What the guard is about to answer, as the error hook sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorContext<'a> {
+    /// The status, which the response keeps whatever the hook returns.
+    pub status: StatusCode,
+    /// The machine-readable code (`unauthenticated`, `forbidden`, `internal`, …).
+    pub code: &'a str,
+    /// The human-readable detail.
+    pub detail: &'a str,
+}
+
+/// The application's replacement for the guard's error bodies.
+pub(crate) type ErrorHook = Arc<dyn Fn(&ErrorContext<'_>) -> Response + Send + Sync>;
+
+/// Marks a response as a guard error, with what the hook needs to know.
+#[derive(Clone)]
+struct ErrorMark {
+    code: &'static str,
+    detail: String,
+}
+
+/// The statuses whose bodies the hook replaces.
+fn hookable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 401 | 403 | 429 | 500)
+}
+
+/// Hands a marked guard error to `hook`, keeping its status and challenge.
+pub(crate) fn apply_hook(hook: &ErrorHook, mut response: Response) -> Response {
+    let Some(mark) = response.extensions_mut().remove::<ErrorMark>() else {
+        return response;
+    };
+    let status = response.status();
+    if !hookable(status) {
+        return response;
+    }
+    let context = ErrorContext { status, code: mark.code, detail: &mark.detail };
+    let mut replaced = hook(&context);
+    *replaced.status_mut() = status;
+    for name in [header::WWW_AUTHENTICATE, header::RETRY_AFTER] {
+        if let Some(value) = response.headers().get(&name) {
+            replaced.headers_mut().insert(name, value.clone());
+        }
+    }
+    replaced
+}
 
 /// Why the guard refused a request.
 #[derive(Debug, Clone)]
@@ -67,27 +120,18 @@ impl IntoResponse for Rejection {
         if let Rejection::MissingCredentials { challenge }
         | Rejection::InvalidCredentials { challenge } = self
         {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, challenge);
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
         }
         response
     }
 }
 
-/// A JSON error response in the contract's shape.
-pub(crate) fn error_response(status: StatusCode, code: &str, detail: &str) -> Response {
+/// A JSON error response in the contract's shape, marked for the error hook.
+pub(crate) fn error_response(status: StatusCode, code: &'static str, detail: &str) -> Response {
     #[derive(serde::Serialize)]
     struct Body<'a> {
         error: &'a str,
         detail: &'a str,
     }
-    (
-        status,
-        axum::Json(Body {
-            error: code,
-            detail,
-        }),
-    )
-        .into_response()
+    (status, axum::Json(Body { error: code, detail })).into_response()
 }

@@ -96,11 +96,7 @@ pub fn establish(
         });
     }
     let (secret, plaintext) = generate(store)?;
-    Ok(Established {
-        secret,
-        source: SecretSource::Generated,
-        generated: Some(plaintext),
-    })
+    Ok(Established { secret, source: SecretSource::Generated, generated: Some(plaintext) })
 }
 
 /// Replaces a generated admin secret with a new one, durably; returns its hash and plaintext.
@@ -153,12 +149,7 @@ mod tests {
 
         let (rotated, new_plaintext) = rotate(&store).unwrap();
         assert!(!rotated.verify(plaintext.as_bytes()));
-        assert!(
-            establish(None, &store)
-                .unwrap()
-                .secret
-                .verify(new_plaintext.expose().as_bytes())
-        );
+        assert!(establish(None, &store).unwrap().secret.verify(new_plaintext.expose().as_bytes()));
 
         let configured = establish(Some("from-the-environment"), &store).unwrap();
         assert_eq!(configured.source, SecretSource::Configured);

@@ -66,9 +66,7 @@ pub fn to_rfc3339(ts: Timestamp) -> String {
 
 /// Parses an RFC 3339 date-time into a timestamp.
 pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
-    OffsetDateTime::parse(s, &Rfc3339)
-        .ok()
-        .map(|t| t.unix_timestamp())
+    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.unix_timestamp())
 }
 
 #[cfg(test)]
@@ -79,10 +77,7 @@ mod tests {
     fn rfc3339_round_trip() {
         assert_eq!(to_rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(parse_rfc3339("2026-11-22T13:09:00Z"), Some(1_795_352_940));
-        assert_eq!(
-            parse_rfc3339("2026-11-22T14:09:00+01:00"),
-            Some(1_795_352_940)
-        );
+        assert_eq!(parse_rfc3339("2026-11-22T14:09:00+01:00"), Some(1_795_352_940));
         assert_eq!(parse_rfc3339("yesterday"), None);
         let clock = ManualClock::new(10);
         clock.advance(5);

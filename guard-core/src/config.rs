@@ -78,16 +78,9 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Result<EnvConfig, ConfigError> {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        EnvConfig::from_lookup(|name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
+        let pairs: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        EnvConfig::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 
     #[test]
@@ -99,9 +92,6 @@ mod tests {
         assert!(env(&[("GUARD_KEY_TTL_DAYS", "-1")]).is_err());
         assert!(env(&[("GUARD_KEY_TTL_DAYS", "0")]).is_err());
         let err = env(&[("GUARD_ADMIN_SECRET", "short")]).unwrap_err();
-        assert!(
-            !err.to_string().contains("short"),
-            "the secret is never echoed"
-        );
+        assert!(!err.to_string().contains("short"), "the secret is never echoed");
     }
 }

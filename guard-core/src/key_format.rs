@@ -58,17 +58,13 @@ pub struct GeneratedKey {
 
 impl std::fmt::Debug for GeneratedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeneratedKey")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("GeneratedKey").field("id", &self.id).finish_non_exhaustive()
     }
 }
 
 impl Default for KeyFormat {
     fn default() -> Self {
-        KeyFormat {
-            prefix: "gk".to_owned(),
-        }
+        KeyFormat { prefix: "gk".to_owned() }
     }
 }
 
@@ -76,15 +72,11 @@ impl KeyFormat {
     /// A format with the given prefix.
     pub fn new(prefix: &str) -> Result<Self, InvalidPrefix> {
         let valid = (1..=16).contains(&prefix.len())
-            && prefix
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !valid {
             return Err(InvalidPrefix(prefix.to_owned()));
         }
-        Ok(KeyFormat {
-            prefix: prefix.to_owned(),
-        })
+        Ok(KeyFormat { prefix: prefix.to_owned() })
     }
 
     /// The prefix, without its trailing `_`.
@@ -110,11 +102,7 @@ impl KeyFormat {
         let mut plaintext = format!("{}_{id}_{secret}", self.prefix);
         let sum = checksum(plaintext.as_bytes());
         plaintext.extend(sum.map(char::from));
-        Ok(GeneratedKey {
-            id,
-            plaintext,
-            hash,
-        })
+        Ok(GeneratedKey { id, plaintext, hash })
     }
 
     /// Checks the shape and checksum of `raw` without any store access. Accepts bytes, since
@@ -219,10 +207,6 @@ mod tests {
         let format = KeyFormat::new("acme2").unwrap();
         let key = format.generate().unwrap();
         assert!(format.parse(key.plaintext.as_bytes()).is_ok());
-        assert!(
-            KeyFormat::default()
-                .parse(key.plaintext.as_bytes())
-                .is_err()
-        );
+        assert!(KeyFormat::default().parse(key.plaintext.as_bytes()).is_err());
     }
 }

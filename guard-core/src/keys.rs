@@ -175,10 +175,7 @@ pub struct KeyUse {
 
 impl std::fmt::Debug for KeyUse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyUse")
-            .field("id", &self.entry.id)
-            .field("at", &self.at)
-            .finish()
+        f.debug_struct("KeyUse").field("id", &self.entry.id).field("at", &self.at).finish()
     }
 }
 
@@ -221,9 +218,7 @@ pub struct KeyRing {
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRing")
-            .field("keys", &self.len())
-            .finish_non_exhaustive()
+        f.debug_struct("KeyRing").field("keys", &self.len()).finish_non_exhaustive()
     }
 }
 
@@ -287,41 +282,22 @@ impl KeyRing {
     /// Verifies a presented key and returns, with the caller, the handle through which the
     /// outcome of the request is recorded once it is known ([`KeyRing::record`]).
     pub fn verify(&self, presented: &[u8]) -> Result<(Principal, KeyUse), KeyRejection> {
-        let parsed = self
-            .config
-            .format
-            .parse(presented)
-            .map_err(|_| KeyRejection::Malformed)?;
+        let parsed = self.config.format.parse(presented).map_err(|_| KeyRejection::Malformed)?;
         let hash = hash_key(parsed.hashed);
-        let entry = self
-            .read_index()
-            .by_hash
-            .get(hash.as_bytes())
-            .cloned()
-            .ok_or(KeyRejection::Unknown)?;
+        let entry =
+            self.read_index().by_hash.get(hash.as_bytes()).cloned().ok_or(KeyRejection::Unknown)?;
         let at = self.clock.now();
         match state_at(&entry.record, at) {
             KeyState::Active => Ok((entry.principal.clone(), KeyUse { entry, at })),
-            KeyState::Revoked => Err(KeyRejection::Revoked {
-                id: entry.record.id.clone(),
-            }),
-            KeyState::Expired => Err(KeyRejection::Expired {
-                id: entry.record.id.clone(),
-            }),
+            KeyState::Revoked => Err(KeyRejection::Revoked { id: entry.record.id.clone() }),
+            KeyState::Expired => Err(KeyRejection::Expired { id: entry.record.id.clone() }),
         }
     }
 
     /// Records the outcome of a request that [`KeyRing::verify`] authenticated: counts it at
     /// once and queues its record for the writer.
     pub fn record(&self, key: &KeyUse, outcome: UsageOutcome, method: &http::Method, route: &str) {
-        self.usage.record(
-            &key.entry.id,
-            &key.entry.stats,
-            key.at,
-            outcome,
-            method,
-            route,
-        );
+        self.usage.record(&key.entry.id, &key.entry.stats, key.at, outcome, method, route);
     }
 
     /// Records one authentication attempt with the key `id` (a revoked or expired one, say),
@@ -330,8 +306,7 @@ impl KeyRing {
         let entry = self.read_index().by_id.get(id).cloned();
         if let Some(entry) = entry {
             let now = self.clock.now();
-            self.usage
-                .record(&entry.id, &entry.stats, now, outcome, method, route);
+            self.usage.record(&entry.id, &entry.stats, now, outcome, method, route);
         }
     }
 
@@ -358,20 +333,12 @@ impl KeyRing {
         let entry = self.entry(record, Arc::new(KeyStats::new(KeyCounters::default())));
         let info = self.info(&entry);
         self.write_index().insert(entry);
-        Ok(CreatedKey {
-            key: Secret(generated.plaintext),
-            info,
-        })
+        Ok(CreatedKey { key: Secret(generated.plaintext), info })
     }
 
     /// The key with this id.
     pub fn get(&self, id: &str) -> Result<KeyInfo, KeyError> {
-        let entry = self
-            .read_index()
-            .by_id
-            .get(id)
-            .cloned()
-            .ok_or(KeyError::NotFound)?;
+        let entry = self.read_index().by_id.get(id).cloned().ok_or(KeyError::NotFound)?;
         Ok(self.info(&entry))
     }
 
@@ -407,10 +374,7 @@ impl KeyRing {
             record.expires_at = expires_at;
             Ok(())
         })?;
-        Ok(Renewed {
-            info,
-            reactivated: before != KeyState::Active,
-        })
+        Ok(Renewed { info, reactivated: before != KeyState::Active })
     }
 
     /// Deletes a key and its usage records.
@@ -452,12 +416,7 @@ impl KeyRing {
         change: impl FnOnce(&mut KeyRecord) -> Result<(), KeyError>,
     ) -> Result<(KeyInfo, KeyState), KeyError> {
         let _write = self.lock_writes();
-        let current = self
-            .read_index()
-            .by_id
-            .get(id)
-            .cloned()
-            .ok_or(KeyError::NotFound)?;
+        let current = self.read_index().by_id.get(id).cloned().ok_or(KeyError::NotFound)?;
         let before = self.state(&current.record);
         let mut record = current.record.clone();
         change(&mut record)?;
@@ -480,11 +439,8 @@ impl KeyRing {
     }
 
     fn validate_roles(&self, roles: Vec<String>) -> Result<Vec<String>, KeyError> {
-        let unknown: Vec<String> = roles
-            .iter()
-            .filter(|r| !self.policy.has_role(r))
-            .cloned()
-            .collect();
+        let unknown: Vec<String> =
+            roles.iter().filter(|r| !self.policy.has_role(r)).cloned().collect();
         if !unknown.is_empty() {
             return Err(KeyError::UnknownRoles(unknown));
         }
@@ -522,12 +478,7 @@ impl KeyRing {
             record.name.clone()
         };
         let principal = Principal::new(PrincipalKind::ApiKey, record.id.clone(), name, &grant);
-        Entry {
-            id: Arc::from(record.id.as_str()),
-            record,
-            principal,
-            stats,
-        }
+        Entry { id: Arc::from(record.id.as_str()), record, principal, stats }
     }
 
     fn info(&self, entry: &Entry) -> KeyInfo {
@@ -581,11 +532,7 @@ impl Index {
     }
 
     fn remove(&mut self, id: &str) {
-        if let Some(hash) = self
-            .by_id
-            .remove(id)
-            .and_then(|e| decode_hash(&e.record.hash))
-        {
+        if let Some(hash) = self.by_id.remove(id).and_then(|e| decode_hash(&e.record.hash)) {
             self.by_hash.remove(&hash);
         }
     }

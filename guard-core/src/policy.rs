@@ -8,6 +8,10 @@
 use std::collections::HashMap;
 
 use crate::set::{BitSet, MAX_ENTRIES};
+use crate::store::{Store, StoreError};
+
+/// Where the policy is recorded in the store's settings.
+pub const POLICY_META_KEY: &str = "policy";
 
 /// The static description of a policy, as `policy!` emits it.
 ///
@@ -35,11 +39,7 @@ impl PolicySpec {
         permissions: &'static [&'static str],
         roles: &'static [RoleSpec],
     ) -> Self {
-        PolicySpec {
-            fingerprint,
-            permissions,
-            roles,
-        }
+        PolicySpec { fingerprint, permissions, roles }
     }
 
     /// A policy with no roles or permissions: enough for `#[api_key]` and `#[protected]`
@@ -54,11 +54,7 @@ impl RoleSpec {
         inherits: &'static [u16],
         permissions: &'static [u16],
     ) -> Self {
-        RoleSpec {
-            name,
-            inherits,
-            permissions,
-        }
+        RoleSpec { name, inherits, permissions }
     }
 }
 
@@ -129,36 +125,21 @@ impl Policy {
             }
         }
         for role in spec.roles {
-            let dangling = role
-                .inherits
-                .iter()
-                .any(|&r| usize::from(r) >= spec.roles.len())
-                || role
-                    .permissions
-                    .iter()
-                    .any(|&p| usize::from(p) >= spec.permissions.len());
+            let dangling = role.inherits.iter().any(|&r| usize::from(r) >= spec.roles.len())
+                || role.permissions.iter().any(|&p| usize::from(p) >= spec.permissions.len());
             if dangling {
                 return Err(PolicyError::DanglingIndex(role.name));
             }
         }
-        let roles = (0..spec.roles.len())
-            .map(|i| grant_of(spec, i))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Policy {
-            spec,
-            roles,
-            role_index,
-        })
+        let roles =
+            (0..spec.roles.len()).map(|i| grant_of(spec, i)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Policy { spec, roles, role_index })
     }
 
     /// The policy with no roles or permissions.
     pub fn empty() -> Self {
         static EMPTY: PolicySpec = PolicySpec::EMPTY;
-        Policy {
-            spec: &EMPTY,
-            roles: Vec::new(),
-            role_index: HashMap::new(),
-        }
+        Policy { spec: &EMPTY, roles: Vec::new(), role_index: HashMap::new() }
     }
 
     /// Identifies the declaration this policy was built from.
@@ -174,6 +155,44 @@ impl Policy {
     /// The declared permission names, in declaration order.
     pub fn permission_names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.spec.permissions.iter().copied()
+    }
+
+    /// The policy as JSON: `{fingerprint, permissions, roles: [{name, inherits, permissions}]}`,
+    /// by name. This is what is recorded in the store for tools that run without the
+    /// application (the CLI, an admin API of another process).
+    pub fn describe(&self) -> serde_json::Value {
+        let roles: Vec<serde_json::Value> = self
+            .spec
+            .roles
+            .iter()
+            .map(|role| {
+                let inherits: Vec<&str> =
+                    role.inherits.iter().map(|&i| self.spec.roles[usize::from(i)].name).collect();
+                let permissions: Vec<&str> = role
+                    .permissions
+                    .iter()
+                    .map(|&p| self.spec.permissions[usize::from(p)])
+                    .collect();
+                serde_json::json!({ "name": role.name, "inherits": inherits, "permissions": permissions })
+            })
+            .collect();
+        serde_json::json!({
+            "fingerprint": format!("{:016x}", self.spec.fingerprint),
+            "permissions": self.spec.permissions,
+            "roles": roles,
+        })
+    }
+
+    /// Records [`Policy::describe`] in the store, if it differs from what is there; returns
+    /// whether it did.
+    pub fn record(&self, store: &dyn Store) -> Result<bool, StoreError> {
+        let description =
+            serde_json::to_vec(&self.describe()).map_err(|e| StoreError::Damaged(e.to_string()))?;
+        if store.meta(POLICY_META_KEY)?.as_deref() == Some(description.as_slice()) {
+            return Ok(false);
+        }
+        store.set_meta(POLICY_META_KEY, &description)?;
+        Ok(true)
     }
 
     /// The index of a declared role.
@@ -219,10 +238,7 @@ impl Policy {
 /// Walks the inheritance graph from role `start` with an explicit stack, so that a cycle in a
 /// hand-written spec is an error rather than endless recursion.
 fn grant_of(spec: &PolicySpec, start: usize) -> Result<RoleGrant, PolicyError> {
-    let mut grant = RoleGrant {
-        roles: BitSet::EMPTY,
-        permissions: BitSet::EMPTY,
-    };
+    let mut grant = RoleGrant { roles: BitSet::EMPTY, permissions: BitSet::EMPTY };
     let mut stack = vec![start];
     while let Some(i) = stack.pop() {
         if grant.roles.contains(i) {
@@ -274,6 +290,20 @@ mod tests {
     }
 
     #[test]
+    fn recorded_in_the_store_when_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::RedbStore::open(dir.path().join("p.redb")).unwrap();
+        let policy = Policy::new(&SPEC).unwrap();
+        assert!(policy.record(&store).unwrap());
+        assert!(!policy.record(&store).unwrap(), "unchanged: not written again");
+        let stored: serde_json::Value =
+            serde_json::from_slice(&store.meta(POLICY_META_KEY).unwrap().unwrap()).unwrap();
+        assert_eq!(stored["roles"][2]["name"], "admin");
+        assert_eq!(stored["roles"][2]["inherits"], serde_json::json!(["editor"]));
+        assert_eq!(stored["roles"][2]["permissions"], serde_json::json!(["manage_keys"]));
+    }
+
+    #[test]
     fn hand_written_specs_are_validated() {
         static CYCLE: PolicySpec = PolicySpec::new(
             1,
@@ -282,15 +312,9 @@ mod tests {
         );
         assert_eq!(Policy::new(&CYCLE).unwrap_err(), PolicyError::Cycle("a"));
         static DANGLING: PolicySpec = PolicySpec::new(1, &[], &[RoleSpec::new("a", &[], &[3])]);
-        assert_eq!(
-            Policy::new(&DANGLING).unwrap_err(),
-            PolicyError::DanglingIndex("a")
-        );
-        static DUP: PolicySpec = PolicySpec::new(
-            1,
-            &[],
-            &[RoleSpec::new("a", &[], &[]), RoleSpec::new("a", &[], &[])],
-        );
+        assert_eq!(Policy::new(&DANGLING).unwrap_err(), PolicyError::DanglingIndex("a"));
+        static DUP: PolicySpec =
+            PolicySpec::new(1, &[], &[RoleSpec::new("a", &[], &[]), RoleSpec::new("a", &[], &[])]);
         assert_eq!(Policy::new(&DUP).unwrap_err(), PolicyError::Duplicate("a"));
     }
 }

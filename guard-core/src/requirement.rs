@@ -179,10 +179,7 @@ mod tests {
     static SPEC: PolicySpec = PolicySpec::new(
         1,
         &["view", "edit"],
-        &[
-            RoleSpec::new("viewer", &[], &[0]),
-            RoleSpec::new("editor", &[0], &[1]),
-        ],
+        &[RoleSpec::new("viewer", &[], &[0]), RoleSpec::new("editor", &[0], &[1])],
     );
 
     fn principal(kind: PrincipalKind, name: &str, roles: &[&str]) -> Principal {
@@ -201,11 +198,7 @@ mod tests {
     }
 
     fn decide(requirement: &Requirement, principal: &Principal) -> Decision {
-        let parts = http::Request::get("/notes/alice")
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0;
+        let parts = http::Request::get("/notes/alice").body(()).unwrap().into_parts().0;
         now(requirement.decide(principal, &parts))
     }
 
@@ -222,71 +215,32 @@ mod tests {
         let viewer_role = Requirement::AnyRole(BitSet::from_indices([0]));
         let edit_perm = Requirement::AllPermissions(BitSet::from_indices([1]));
 
-        assert_eq!(
-            decide(&viewer_role, &editor_key),
-            Decision::Allow,
-            "inherited role"
-        );
+        assert_eq!(decide(&viewer_role, &editor_key), Decision::Allow, "inherited role");
         assert_eq!(decide(&edit_perm, &editor_key), Decision::Allow);
         assert_eq!(decide(&edit_perm, &viewer_user), Decision::Forbidden);
-        assert_eq!(
-            decide(&Requirement::ApiKey, &viewer_user),
-            Decision::Unauthenticated
-        );
-        assert_eq!(
-            decide(&Requirement::Authenticated, &anonymous),
-            Decision::Unauthenticated
-        );
+        assert_eq!(decide(&Requirement::ApiKey, &viewer_user), Decision::Unauthenticated);
+        assert_eq!(decide(&Requirement::Authenticated, &anonymous), Decision::Unauthenticated);
         assert_eq!(decide(&viewer_role, &anonymous), Decision::Unauthenticated);
 
-        static BOTH: [Requirement; 2] = [
-            Requirement::ApiKey,
-            Requirement::AllPermissions(BitSet::from_words([2, 0, 0, 0])),
-        ];
-        assert_eq!(
-            decide(&Requirement::All(&BOTH), &editor_key),
-            Decision::Allow
-        );
-        assert_eq!(
-            decide(&Requirement::All(&BOTH), &viewer_user),
-            Decision::Unauthenticated
-        );
-        assert_eq!(
-            decide(&Requirement::Any(&BOTH), &viewer_user),
-            Decision::Unauthenticated
-        );
-        static EITHER: [Requirement; 1] = [Requirement::AllPermissions(BitSet::from_words([
-            2, 0, 0, 0,
-        ]))];
-        assert_eq!(
-            decide(&Requirement::Any(&EITHER), &viewer_user),
-            Decision::Forbidden
-        );
+        static BOTH: [Requirement; 2] =
+            [Requirement::ApiKey, Requirement::AllPermissions(BitSet::from_words([2, 0, 0, 0]))];
+        assert_eq!(decide(&Requirement::All(&BOTH), &editor_key), Decision::Allow);
+        assert_eq!(decide(&Requirement::All(&BOTH), &viewer_user), Decision::Unauthenticated);
+        assert_eq!(decide(&Requirement::Any(&BOTH), &viewer_user), Decision::Unauthenticated);
+        static EITHER: [Requirement; 1] =
+            [Requirement::AllPermissions(BitSet::from_words([2, 0, 0, 0]))];
+        assert_eq!(decide(&Requirement::Any(&EITHER), &viewer_user), Decision::Forbidden);
 
         static OWNER_OR_EDITOR: [Requirement; 2] = [
             Requirement::AllPermissions(BitSet::from_words([2, 0, 0, 0])),
             Requirement::Check(Check::new("is_alice", is_alice)),
         ];
         let owner_or_editor = Requirement::Any(&OWNER_OR_EDITOR);
-        assert_eq!(
-            decide(&owner_or_editor, &alice),
-            Decision::Allow,
-            "the check admits"
-        );
-        assert_eq!(
-            decide(&owner_or_editor, &editor_key),
-            Decision::Allow,
-            "the permission admits"
-        );
+        assert_eq!(decide(&owner_or_editor, &alice), Decision::Allow, "the check admits");
+        assert_eq!(decide(&owner_or_editor, &editor_key), Decision::Allow, "the permission admits");
         assert_eq!(decide(&owner_or_editor, &viewer_user), Decision::Forbidden);
-        assert_eq!(
-            decide(&owner_or_editor, &anonymous),
-            Decision::Unauthenticated
-        );
+        assert_eq!(decide(&owner_or_editor, &anonymous), Decision::Unauthenticated);
         static OWNER_AND_EDITOR: [Requirement; 2] = OWNER_OR_EDITOR;
-        assert_eq!(
-            decide(&Requirement::All(&OWNER_AND_EDITOR), &alice),
-            Decision::Forbidden
-        );
+        assert_eq!(decide(&Requirement::All(&OWNER_AND_EDITOR), &alice), Decision::Forbidden);
     }
 }

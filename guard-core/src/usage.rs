@@ -75,10 +75,7 @@ impl KeyStats {
     fn bump(&self, at: Timestamp) -> KeyCounters {
         let total_uses = self.total_uses.fetch_add(1, Ordering::AcqRel) + 1;
         let last = self.last_used_at.fetch_max(at, Ordering::AcqRel).max(at);
-        KeyCounters {
-            total_uses,
-            last_used_at: Some(last),
-        }
+        KeyCounters { total_uses, last_used_at: Some(last) }
     }
 }
 
@@ -161,10 +158,7 @@ impl UsageLog {
             .name("guard-usage-writer".into())
             .spawn(move || writer_shared.run())
             .map_err(|e| StoreError::Damaged(format!("cannot start the usage writer: {e}")))?;
-        Ok(UsageLog {
-            shared,
-            writer: Mutex::new(Some(writer)),
-        })
+        Ok(UsageLog { shared, writer: Mutex::new(Some(writer)) })
     }
 
     /// Counts one use of a key and queues its record.
@@ -191,11 +185,7 @@ impl UsageLog {
         let mut buffer = lock(&shared.buffer);
         if buffer.pending.len() >= shared.config.max_pending {
             drop(buffer);
-            if shared
-                .dropped
-                .fetch_add(1, Ordering::Relaxed)
-                .is_multiple_of(10_000)
-            {
+            if shared.dropped.fetch_add(1, Ordering::Relaxed).is_multiple_of(10_000) {
                 tracing::warn!("usage records are being dropped: the store is not keeping up");
             }
             return;
@@ -314,10 +304,8 @@ impl Shared {
                 *entry = pending.counters;
             }
         }
-        let counters: Vec<(String, KeyCounters)> = latest
-            .into_iter()
-            .map(|(id, c)| (id.to_owned(), c))
-            .collect();
+        let counters: Vec<(String, KeyCounters)> =
+            latest.into_iter().map(|(id, c)| (id.to_owned(), c)).collect();
         let result = self.store.append_usage(&records, &counters);
         let mut buffer = lock(&self.buffer);
         buffer.in_flight = None;

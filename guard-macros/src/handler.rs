@@ -51,10 +51,7 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
             quote!(#error #stub)
         }
         Ok(()) if args.names_policy() => {
-            let policy = args
-                .policy
-                .clone()
-                .unwrap_or_else(|| syn::parse_quote!(crate));
+            let policy = args.policy.clone().unwrap_or_else(|| syn::parse_quote!(crate));
             let kind = format_ident!("{}", kind.keyword());
             quote! {
                 #policy::__guard_policy! {
@@ -94,19 +91,13 @@ fn check_signature(kind: Kind, function: &ItemFn, errors: &mut Errors) {
     if sig.asyncness.is_none() {
         errors.push(
             sig.fn_token,
-            format!(
-                "`#[{}]` goes on an `async fn` handler; add `async`",
-                kind.keyword()
-            ),
+            format!("`#[{}]` goes on an `async fn` handler; add `async`", kind.keyword()),
         );
     }
     if let Some(receiver) = sig.receiver() {
         errors.push(
             receiver,
-            format!(
-                "`#[{}]` goes on a free `async fn` handler, not a method",
-                kind.keyword()
-            ),
+            format!("`#[{}]` goes on a free `async fn` handler, not a method", kind.keyword()),
         );
     }
 }

@@ -32,11 +32,7 @@ impl TestServer {
                 })
                 .await
         });
-        Ok(TestServer {
-            addr,
-            shutdown,
-            task,
-        })
+        Ok(TestServer { addr, shutdown, task })
     }
 
     /// The URL of `path` on this server.
@@ -79,10 +75,7 @@ pub async fn raw_request(addr: SocketAddr, head: &[u8]) -> std::io::Result<(u16,
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text:?}")))?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     Ok((status, body))
 }
 

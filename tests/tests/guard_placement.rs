@@ -40,44 +40,24 @@ fn routes() -> Router {
 
 fn key(guard: &Guard, roles: &[&str]) -> String {
     let roles = roles.iter().map(|r| r.to_string()).collect();
-    guard
-        .create_key(NewKey {
-            roles,
-            ..NewKey::default()
-        })
-        .unwrap()
-        .key
-        .expose()
-        .to_owned()
+    guard.create_key(NewKey { roles, ..NewKey::default() }).unwrap().key.expose().to_owned()
 }
 
 async fn status(client: &reqwest::Client, url: String, key: &str) -> u16 {
-    client
-        .get(url)
-        .header("x-api-key", key)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    client.get(url).header("x-api-key", key).send().await.unwrap().status().as_u16()
 }
 
 #[tokio::test]
 async fn inherited_roles_pass_and_any_of_lists_work() {
     let dir = tempfile::tempdir().unwrap();
-    let guard = Guard::builder(&POLICY)
-        .database(dir.path().join("g.redb"))
-        .build()
-        .unwrap();
+    let guard = Guard::builder(&POLICY).database(dir.path().join("g.redb")).build().unwrap();
     let (admin, editor, viewer, none) = (
         key(&guard, &["admin"]),
         key(&guard, &["editor"]),
         key(&guard, &["viewer"]),
         key(&guard, &[]),
     );
-    let server = TestServer::start(routes().layer(guard.layer()))
-        .await
-        .unwrap();
+    let server = TestServer::start(routes().layer(guard.layer())).await.unwrap();
     let client = client();
     let expect = [
         ("/viewers", &admin, 200),
@@ -107,14 +87,9 @@ async fn a_guarded_handler_without_its_guard_answers_500_and_never_runs() {
 #[tokio::test]
 async fn a_guard_built_from_another_policy_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let guard = Guard::builder(&other::POLICY)
-        .database(dir.path().join("g.redb"))
-        .build()
-        .unwrap();
+    let guard = Guard::builder(&other::POLICY).database(dir.path().join("g.redb")).build().unwrap();
     let admin = key(&guard, &["admin"]);
-    let server = TestServer::start(routes().layer(guard.layer()))
-        .await
-        .unwrap();
+    let server = TestServer::start(routes().layer(guard.layer())).await.unwrap();
     let client = client();
     // Role indices differ between the policies: the handler refuses rather than guess.
     assert_eq!(status(&client, server.url("/viewers"), &admin).await, 500);

@@ -33,32 +33,19 @@ async fn admin(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut request = client
-        .request(method, server.url(path))
-        .header("x-admin-secret", ADMIN_SECRET);
+    let mut request =
+        client.request(method, server.url(path)).header("x-admin-secret", ADMIN_SECRET);
     if let Some(body) = body {
         request = request.json(&body);
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    (
-        status,
-        if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        },
-    )
+    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
 }
 
 async fn use_key(client: &Client, server: &TestServer, path: &str, key: &str) -> (u16, String) {
-    let response = client
-        .get(server.url(path))
-        .header("x-api-key", key)
-        .send()
-        .await
-        .unwrap();
+    let response = client.get(server.url(path)).header("x-api-key", key).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
@@ -72,58 +59,35 @@ async fn the_key_lifecycle_over_http() {
     let (_, rejected_body) = use_key(&client, &server, "/secure", "gk_garbage").await;
 
     // Create: default expiry is now + 15 days; never_expires, expires_at and ttl_days work.
-    let (status, a) = create_key(&client, &server, json!({"name": "a", "roles": ["viewer"]}))
-        .await
-        .unwrap();
+    let (status, a) =
+        create_key(&client, &server, json!({"name": "a", "roles": ["viewer"]})).await.unwrap();
     assert_eq!(status, 201);
     assert_eq!(a["expires_at"], "2026-12-07T13:09:00Z");
     assert_eq!(a["created_at"], "2026-11-22T13:09:00Z");
     assert_eq!(
-        (
-            a["state"].as_str(),
-            a["active"].as_bool(),
-            a["total_uses"].as_u64()
-        ),
+        (a["state"].as_str(), a["active"].as_bool(), a["total_uses"].as_u64()),
         (Some("active"), Some(true), Some(0))
     );
-    let (_, never) = create_key(
-        &client,
-        &server,
-        json!({"name": "never", "never_expires": true}),
-    )
-    .await
-    .unwrap();
+    let (_, never) = create_key(&client, &server, json!({"name": "never", "never_expires": true}))
+        .await
+        .unwrap();
     assert_eq!(
         (never["never_expires"].as_bool(), &never["expires_at"]),
         (Some(true), &Value::Null)
     );
-    let (status, at) = create_key(
-        &client,
-        &server,
-        json!({"expires_at": "2027-01-01T00:00:00+01:00"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        (status, at["expires_at"].as_str()),
-        (201, Some("2026-12-31T23:00:00Z"))
-    );
-    let (_, ttl) = create_key(&client, &server, json!({"ttl_days": 2}))
-        .await
-        .unwrap();
+    let (status, at) =
+        create_key(&client, &server, json!({"expires_at": "2027-01-01T00:00:00+01:00"}))
+            .await
+            .unwrap();
+    assert_eq!((status, at["expires_at"].as_str()), (201, Some("2026-12-31T23:00:00Z")));
+    let (_, ttl) = create_key(&client, &server, json!({"ttl_days": 2})).await.unwrap();
     assert_eq!(ttl["expires_at"], "2026-11-24T13:09:00Z");
     let id = a["id"].as_str().unwrap().to_owned();
     let key = a["key"].as_str().unwrap().to_owned();
 
     // Get and list never show the key.
-    let (status, got) = admin(
-        &client,
-        &server,
-        Method::GET,
-        &format!("/auth/keys/{id}"),
-        None,
-    )
-    .await;
+    let (status, got) =
+        admin(&client, &server, Method::GET, &format!("/auth/keys/{id}"), None).await;
     assert_eq!((status, got["name"].as_str()), (200, Some("a")));
     assert!(got.get("key").is_none());
     let (_, list) = admin(&client, &server, Method::GET, "/auth/keys", None).await;
@@ -133,42 +97,19 @@ async fn the_key_lifecycle_over_http() {
     // Use, then revoke: the next request is rejected like any invalid key.
     assert_eq!(use_key(&client, &server, "/secure", &key).await.0, 200);
     assert_eq!(use_key(&client, &server, "/admin", &key).await.0, 403);
-    let (status, revoked) = admin(
-        &client,
-        &server,
-        Method::POST,
-        &format!("/auth/keys/{id}/revoke"),
-        None,
-    )
-    .await;
+    let (status, revoked) =
+        admin(&client, &server, Method::POST, &format!("/auth/keys/{id}/revoke"), None).await;
     assert_eq!(
-        (
-            status,
-            revoked["state"].as_str(),
-            revoked["active"].as_bool()
-        ),
+        (status, revoked["state"].as_str(), revoked["active"].as_bool()),
         (200, Some("revoked"), Some(false))
     );
-    assert_eq!(
-        use_key(&client, &server, "/secure", &key).await,
-        (401, rejected_body.clone())
-    );
+    assert_eq!(use_key(&client, &server, "/secure", &key).await, (401, rejected_body.clone()));
 
     // Renew a revoked key: reactivated, and says so.
-    let (status, renewed) = admin(
-        &client,
-        &server,
-        Method::POST,
-        &format!("/auth/keys/{id}/renew"),
-        None,
-    )
-    .await;
+    let (status, renewed) =
+        admin(&client, &server, Method::POST, &format!("/auth/keys/{id}/renew"), None).await;
     assert_eq!(
-        (
-            status,
-            renewed["reactivated"].as_bool(),
-            renewed["state"].as_str()
-        ),
+        (status, renewed["reactivated"].as_bool(), renewed["state"].as_str()),
         (200, Some(true), Some("active"))
     );
     assert_eq!(renewed["expires_at"], "2026-12-07T13:09:00Z");
@@ -188,18 +129,9 @@ async fn the_key_lifecycle_over_http() {
 
     // Expiry, with the injected clock: rejected, state expired, renew reactivates.
     clock.advance(31 * DAY);
-    assert_eq!(
-        use_key(&client, &server, "/secure", &key).await,
-        (401, rejected_body.clone())
-    );
-    let (_, expired) = admin(
-        &client,
-        &server,
-        Method::GET,
-        &format!("/auth/keys/{id}"),
-        None,
-    )
-    .await;
+    assert_eq!(use_key(&client, &server, "/secure", &key).await, (401, rejected_body.clone()));
+    let (_, expired) =
+        admin(&client, &server, Method::GET, &format!("/auth/keys/{id}"), None).await;
     assert_eq!(expired["state"], "expired");
     let (status, renewed) = admin(
         &client,
@@ -209,27 +141,14 @@ async fn the_key_lifecycle_over_http() {
         Some(json!({"expires_at": "2030-01-01T00:00:00Z"})),
     )
     .await;
-    assert_eq!(
-        (status, renewed["reactivated"].as_bool()),
-        (200, Some(true))
-    );
+    assert_eq!((status, renewed["reactivated"].as_bool()), (200, Some(true)));
     assert_eq!(use_key(&client, &server, "/secure", &key).await.0, 200);
     let (_, never_key) = (0, never["key"].as_str().unwrap());
-    assert_eq!(
-        use_key(&client, &server, "/secure", never_key).await.0,
-        200,
-        "never-expiring key"
-    );
+    assert_eq!(use_key(&client, &server, "/secure", never_key).await.0, 200, "never-expiring key");
 
     // Usage: every attempt with the key, newest first, with outcome, method and route.
-    let (status, usage) = admin(
-        &client,
-        &server,
-        Method::GET,
-        &format!("/auth/keys/{id}/usage"),
-        None,
-    )
-    .await;
+    let (status, usage) =
+        admin(&client, &server, Method::GET, &format!("/auth/keys/{id}/usage"), None).await;
     assert_eq!(status, 200);
     let outcomes: Vec<&str> = usage["records"]
         .as_array()
@@ -237,55 +156,23 @@ async fn the_key_lifecycle_over_http() {
         .iter()
         .map(|r| r["outcome"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        outcomes,
-        ["ok", "expired", "ok", "revoked", "forbidden", "ok"]
-    );
+    assert_eq!(outcomes, ["ok", "expired", "ok", "revoked", "forbidden", "ok"]);
     assert_eq!(usage["total_uses"], 6);
     assert_eq!(usage["records"][0]["route"], "/secure");
     assert_eq!(usage["records"][0]["method"], "GET");
     assert_eq!(usage["records"][4]["route"], "/admin");
     assert!(!usage.to_string().contains(&key));
-    let (_, one) = admin(
-        &client,
-        &server,
-        Method::GET,
-        &format!("/auth/keys/{id}/usage?limit=1"),
-        None,
-    )
-    .await;
+    let (_, one) =
+        admin(&client, &server, Method::GET, &format!("/auth/keys/{id}/usage?limit=1"), None).await;
     assert_eq!(one["records"].as_array().unwrap().len(), 1);
 
     // Delete: 204, then the id is gone everywhere.
     let path = format!("/auth/keys/{id}");
-    assert_eq!(
-        admin(&client, &server, Method::DELETE, &path, None).await.0,
-        204
-    );
-    assert_eq!(
-        admin(&client, &server, Method::DELETE, &path, None).await.0,
-        404
-    );
-    assert_eq!(
-        admin(&client, &server, Method::GET, &path, None).await.0,
-        404
-    );
-    assert_eq!(
-        admin(
-            &client,
-            &server,
-            Method::GET,
-            &format!("{path}/usage"),
-            None
-        )
-        .await
-        .0,
-        404
-    );
-    assert_eq!(
-        use_key(&client, &server, "/secure", &key).await,
-        (401, rejected_body)
-    );
+    assert_eq!(admin(&client, &server, Method::DELETE, &path, None).await.0, 204);
+    assert_eq!(admin(&client, &server, Method::DELETE, &path, None).await.0, 404);
+    assert_eq!(admin(&client, &server, Method::GET, &path, None).await.0, 404);
+    assert_eq!(admin(&client, &server, Method::GET, &format!("{path}/usage"), None).await.0, 404);
+    assert_eq!(use_key(&client, &server, "/secure", &key).await, (401, rejected_body));
     server.stop().await.unwrap();
 }
 
@@ -298,9 +185,7 @@ async fn list_is_most_recently_used_first_and_paginated() {
     let client = client();
     let mut keys = Vec::new();
     for name in ["k0", "k1", "k2", "k3"] {
-        let (_, key) = create_key(&client, &server, json!({"name": name}))
-            .await
-            .unwrap();
+        let (_, key) = create_key(&client, &server, json!({"name": name})).await.unwrap();
         keys.push(key["key"].as_str().unwrap().to_owned());
         clock.advance(10);
     }
@@ -323,53 +208,19 @@ async fn list_is_most_recently_used_first_and_paginated() {
         "used, newest use first; then unused, newest first"
     );
     let (_, page) = admin(&client, &server, Method::GET, "/auth/keys?limit=3", None).await;
-    assert_eq!(
-        (names(&page).len(), page["next_offset"].as_u64()),
-        (3, Some(3))
-    );
-    let (_, last) = admin(
-        &client,
-        &server,
-        Method::GET,
-        "/auth/keys?limit=3&offset=3",
-        None,
-    )
-    .await;
-    assert_eq!(
-        (names(&last), &last["next_offset"]),
-        (vec!["k0".to_owned()], &Value::Null)
-    );
+    assert_eq!((names(&page).len(), page["next_offset"].as_u64()), (3, Some(3)));
+    let (_, last) = admin(&client, &server, Method::GET, "/auth/keys?limit=3&offset=3", None).await;
+    assert_eq!((names(&last), &last["next_offset"]), (vec!["k0".to_owned()], &Value::Null));
     let (status, beyond) =
         admin(&client, &server, Method::GET, "/auth/keys?offset=100", None).await;
     assert_eq!(
-        (
-            status,
-            beyond["keys"].as_array().unwrap().len(),
-            beyond["total"].as_u64()
-        ),
+        (status, beyond["keys"].as_array().unwrap().len(), beyond["total"].as_u64()),
         (200, 0, Some(4))
     );
-    for bad in [
-        "limit=0",
-        "limit=100000",
-        "limit=-1",
-        "limit=ten",
-        "offset=-5",
-        "sort=name",
-    ] {
-        let (status, body) = admin(
-            &client,
-            &server,
-            Method::GET,
-            &format!("/auth/keys?{bad}"),
-            None,
-        )
-        .await;
-        assert_eq!(
-            (status, body["error"].as_str()),
-            (422, Some("invalid_request")),
-            "{bad}"
-        );
+    for bad in ["limit=0", "limit=100000", "limit=-1", "limit=ten", "offset=-5", "sort=name"] {
+        let (status, body) =
+            admin(&client, &server, Method::GET, &format!("/auth/keys?{bad}"), None).await;
+        assert_eq!((status, body["error"].as_str()), (422, Some("invalid_request")), "{bad}");
     }
     server.stop().await.unwrap();
 }
@@ -381,9 +232,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let guard = guard(&dir.path().join("g.redb"), &clock);
     let server = TestServer::start(demo::app(&guard)).await.unwrap();
     let client = client();
-    let (_, existing) = create_key(&client, &server, json!({"name": "existing"}))
-        .await
-        .unwrap();
+    let (_, existing) = create_key(&client, &server, json!({"name": "existing"})).await.unwrap();
     let id = existing["id"].as_str().unwrap();
     let (_, before) = admin(&client, &server, Method::GET, "/auth/keys", None).await;
 
@@ -403,11 +252,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         (r#"{"ttl_days": -3}"#, "application/json", 422),
         (r#"{"ttl_days": 0}"#, "application/json", 422),
         (r#"{"expires_at": "next tuesday"}"#, "application/json", 422),
-        (
-            r#"{"expires_at": "2020-01-01T00:00:00Z"}"#,
-            "application/json",
-            422,
-        ),
+        (r#"{"expires_at": "2020-01-01T00:00:00Z"}"#, "application/json", 422),
         (r#"{"surprise": true}"#, "application/json", 422),
         (r#"{"name": "x"}"#, "text/plain", 415),
     ];
@@ -415,10 +260,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         let response = post(body, content_type).await.unwrap();
         assert_eq!(response.status(), expected, "{body}");
         let json: Value = response.json().await.unwrap();
-        assert!(
-            json["error"].is_string() && json["detail"].is_string(),
-            "{json}"
-        );
+        assert!(json["error"].is_string() && json["detail"].is_string(), "{json}");
     }
     let response = client
         .post(server.url("/auth/keys"))
@@ -431,27 +273,14 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert_eq!(response.status(), 413);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "payload_too_large");
-    let (status, body) = create_key(
-        &client,
-        &server,
-        json!({"never_expires": true, "ttl_days": 3}),
-    )
-    .await
-    .unwrap();
+    let (status, body) =
+        create_key(&client, &server, json!({"never_expires": true, "ttl_days": 3})).await.unwrap();
     assert_eq!(status, 422, "{body}");
 
     // Renew: bad dates are 422; an id that does not exist, whatever its shape, is 404.
     let renew = format!("/auth/keys/{id}/renew");
     assert_eq!(
-        admin(
-            &client,
-            &server,
-            Method::POST,
-            &renew,
-            Some(json!({"expires_at": "soon"}))
-        )
-        .await
-        .0,
+        admin(&client, &server, Method::POST, &renew, Some(json!({"expires_at": "soon"}))).await.0,
         422
     );
     assert_eq!(
@@ -466,27 +295,11 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         .0,
         422
     );
-    assert_eq!(
-        admin(
-            &client,
-            &server,
-            Method::POST,
-            &renew,
-            Some(json!({"ttl": 3}))
-        )
-        .await
-        .0,
-        422
-    );
+    assert_eq!(admin(&client, &server, Method::POST, &renew, Some(json!({"ttl": 3}))).await.0, 422);
     let long = "z".repeat(5000);
-    for bad_id in [
-        "AAAAAAAAAAAA",
-        "nope",
-        "%FF%FE",
-        "..%2F..%2Fetc",
-        long.as_str(),
-        "gk_AAAAAAAAAAAA",
-    ] {
+    for bad_id in
+        ["AAAAAAAAAAAA", "nope", "%FF%FE", "..%2F..%2Fetc", long.as_str(), "gk_AAAAAAAAAAAA"]
+    {
         for (method, suffix) in [
             (Method::GET, ""),
             (Method::DELETE, ""),
@@ -523,16 +336,10 @@ async fn admin_access_by_secret_or_by_permission_never_falls_through() {
     let guard = guard(&dir.path().join("g.redb"), &clock);
     let server = TestServer::start(demo::app(&guard)).await.unwrap();
     let client = client();
-    let (_, admin_key) = create_key(&client, &server, json!({"roles": ["admin"]}))
-        .await
-        .unwrap();
-    let (_, viewer_key) = create_key(&client, &server, json!({"roles": ["viewer"]}))
-        .await
-        .unwrap();
-    let (admin_key, viewer_key) = (
-        admin_key["key"].as_str().unwrap(),
-        viewer_key["key"].as_str().unwrap(),
-    );
+    let (_, admin_key) = create_key(&client, &server, json!({"roles": ["admin"]})).await.unwrap();
+    let (_, viewer_key) = create_key(&client, &server, json!({"roles": ["viewer"]})).await.unwrap();
+    let (admin_key, viewer_key) =
+        (admin_key["key"].as_str().unwrap(), viewer_key["key"].as_str().unwrap());
     let list = |key: Option<&'static str>, secret: Option<&'static str>| {
         let mut request = client.get(server.url("/auth/keys"));
         if let Some(key) = key {
@@ -567,49 +374,27 @@ async fn concurrent_requests_are_counted_exactly_and_flushed_on_shutdown() {
     let guard = guard(&db, &clock);
     let server = TestServer::start(demo::app(&guard)).await.unwrap();
     let client = client();
-    let (_, created) = create_key(&client, &server, json!({"name": "busy"}))
-        .await
-        .unwrap();
-    let (id, key) = (
-        created["id"].as_str().unwrap().to_owned(),
-        created["key"].as_str().unwrap().to_owned(),
-    );
+    let (_, created) = create_key(&client, &server, json!({"name": "busy"})).await.unwrap();
+    let (id, key) =
+        (created["id"].as_str().unwrap().to_owned(), created["key"].as_str().unwrap().to_owned());
 
     const N: usize = 300;
     let requests = (0..N).map(|_| {
         let (client, url, key) = (client.clone(), server.url("/secure"), key.clone());
         tokio::spawn(async move {
-            client
-                .get(url)
-                .header("x-api-key", key)
-                .send()
-                .await
-                .unwrap()
-                .status()
+            client.get(url).header("x-api-key", key).send().await.unwrap().status()
         })
     });
     for request in requests {
         assert_eq!(request.await.unwrap(), 200);
     }
     // Exact at once, before any flush.
-    let (_, info) = admin(
-        &client,
-        &server,
-        Method::GET,
-        &format!("/auth/keys/{id}"),
-        None,
-    )
-    .await;
+    let (_, info) = admin(&client, &server, Method::GET, &format!("/auth/keys/{id}"), None).await;
     assert_eq!(info["total_uses"], N);
     assert_eq!(info["last_used_at"], "2026-11-22T13:09:00Z");
-    let (_, usage) = admin(
-        &client,
-        &server,
-        Method::GET,
-        &format!("/auth/keys/{id}/usage?limit=1000"),
-        None,
-    )
-    .await;
+    let (_, usage) =
+        admin(&client, &server, Method::GET, &format!("/auth/keys/{id}/usage?limit=1000"), None)
+            .await;
     assert_eq!(usage["records"].as_array().unwrap().len(), N);
 
     // Graceful shutdown flushes; a restart reads the same counts and records.
@@ -618,23 +403,11 @@ async fn concurrent_requests_are_counted_exactly_and_flushed_on_shutdown() {
     drop(guard);
     let guard = self::guard(&db, &clock);
     let server = TestServer::start(demo::app(&guard)).await.unwrap();
-    let (_, info) = admin(
-        &client,
-        &server,
-        Method::GET,
-        &format!("/auth/keys/{id}"),
-        None,
-    )
-    .await;
+    let (_, info) = admin(&client, &server, Method::GET, &format!("/auth/keys/{id}"), None).await;
     assert_eq!(info["total_uses"], N);
-    let (_, usage) = admin(
-        &client,
-        &server,
-        Method::GET,
-        &format!("/auth/keys/{id}/usage?limit=1000"),
-        None,
-    )
-    .await;
+    let (_, usage) =
+        admin(&client, &server, Method::GET, &format!("/auth/keys/{id}/usage?limit=1000"), None)
+            .await;
     assert_eq!(usage["records"].as_array().unwrap().len(), N);
     server.stop().await.unwrap();
 }
@@ -648,58 +421,31 @@ async fn concurrent_revokes_and_renewals_end_in_one_consistent_state() {
     let server = TestServer::start(demo::app(&guard)).await.unwrap();
     let client = client();
     let (_, created) = create_key(&client, &server, json!({})).await.unwrap();
-    let (id, key) = (
-        created["id"].as_str().unwrap().to_owned(),
-        created["key"].as_str().unwrap().to_owned(),
-    );
+    let (id, key) =
+        (created["id"].as_str().unwrap().to_owned(), created["key"].as_str().unwrap().to_owned());
 
     let writes = (0..40).map(|i| {
         let action = if i % 2 == 0 { "revoke" } else { "renew" };
         let url = server.url(&format!("/auth/keys/{id}/{action}"));
         let client = client.clone();
         tokio::spawn(async move {
-            client
-                .post(url)
-                .header("x-admin-secret", ADMIN_SECRET)
-                .send()
-                .await
-                .unwrap()
-                .status()
+            client.post(url).header("x-admin-secret", ADMIN_SECRET).send().await.unwrap().status()
         })
     });
     for write in writes {
         assert_eq!(write.await.unwrap(), 200);
     }
-    let (_, state) = admin(
-        &client,
-        &server,
-        Method::GET,
-        &format!("/auth/keys/{id}"),
-        None,
-    )
-    .await;
+    let (_, state) = admin(&client, &server, Method::GET, &format!("/auth/keys/{id}"), None).await;
     let active = state["active"].as_bool().unwrap();
-    assert_eq!(
-        use_key(&client, &server, "/secure", &key).await.0,
-        if active { 200 } else { 401 }
-    );
+    assert_eq!(use_key(&client, &server, "/secure", &key).await.0, if active { 200 } else { 401 });
 
     server.stop().await.unwrap();
     drop(guard);
     let guard = self::guard(&db, &clock);
     let server = TestServer::start(demo::app(&guard)).await.unwrap();
-    let (_, reloaded) = admin(
-        &client,
-        &server,
-        Method::GET,
-        &format!("/auth/keys/{id}"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        reloaded["state"], state["state"],
-        "the store and the index agree"
-    );
+    let (_, reloaded) =
+        admin(&client, &server, Method::GET, &format!("/auth/keys/{id}"), None).await;
+    assert_eq!(reloaded["state"], state["state"], "the store and the index agree");
     server.stop().await.unwrap();
 }
 
@@ -722,9 +468,7 @@ async fn a_generated_admin_secret_is_shown_once_kept_and_rotatable() {
     let server = TestServer::start(demo::app(&guard)).await.unwrap();
     let client = client();
     let status = |secret: String| {
-        let request = client
-            .get(server.url("/auth/keys"))
-            .header("x-admin-secret", secret);
+        let request = client.get(server.url("/auth/keys")).header("x-admin-secret", secret);
         async move { request.send().await.unwrap().status().as_u16() }
     };
     assert_eq!(status(secret.clone()).await, 200);
@@ -736,9 +480,7 @@ async fn a_generated_admin_secret_is_shown_once_kept_and_rotatable() {
     assert_eq!(shown.lock().unwrap().len(), 1);
     let server = TestServer::start(demo::app(&guard)).await.unwrap();
     let status = |secret: String| {
-        let request = client
-            .get(server.url("/auth/keys"))
-            .header("x-admin-secret", secret);
+        let request = client.get(server.url("/auth/keys")).header("x-admin-secret", secret);
         async move { request.send().await.unwrap().status().as_u16() }
     };
     assert_eq!(status(secret.clone()).await, 200);

@@ -17,10 +17,7 @@ guard_axum::policy! {
 /// The demo's guard, configured by `GUARD_DB`, `GUARD_ADMIN_SECRET` and `GUARD_KEY_TTL_DAYS`.
 /// Keys holding `manage_keys` (the `admin` role) may use the admin API too.
 pub fn guard_from_env() -> Result<Guard, GuardError> {
-    Guard::builder(&POLICY)
-        .with_env()?
-        .admin_permission("manage_keys")
-        .build()
+    Guard::builder(&POLICY).with_env()?.admin_permission("manage_keys").build()
 }
 
 /// The demo's routes, guarded by `guard`.

@@ -57,17 +57,10 @@ fn start(db: &Path, admin_secret: Option<&str>) -> Demo {
     });
     let mut startup = Vec::new();
     loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the demo did not start");
+        let line = lines.recv_timeout(Duration::from_secs(60)).expect("the demo did not start");
         if let Some((_, addr)) = line.split_once("listening on ") {
             let base = addr.trim().to_owned();
-            return Demo {
-                child,
-                base,
-                startup,
-                _lines: lines,
-            };
+            return Demo { child, base, startup, _lines: lines };
         }
         startup.push(line);
     }
@@ -84,39 +77,21 @@ impl Demo {
     }
 
     fn terminate(mut self) {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.0.id().to_string())
-            .status()
-            .unwrap();
+        let status =
+            Command::new("kill").arg("-TERM").arg(self.child.0.id().to_string()).status().unwrap();
         assert!(status.success());
-        assert!(
-            self.child.0.wait().unwrap().success(),
-            "a graceful stop exits 0"
-        );
+        assert!(self.child.0.wait().unwrap().success(), "a graceful stop exits 0");
     }
 }
 
 async fn post(client: &reqwest::Client, url: String, secret: &str, body: Value) -> (u16, Value) {
-    let response = client
-        .post(url)
-        .header("x-admin-secret", secret)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        client.post(url).header("x-admin-secret", secret).json(&body).send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
 async fn status(client: &reqwest::Client, url: String, key: &str) -> u16 {
-    client
-        .get(url)
-        .header("x-api-key", key)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    client.get(url).header("x-api-key", key).send().await.unwrap().status().as_u16()
 }
 
 #[tokio::test]
@@ -133,46 +108,20 @@ async fn acknowledged_keys_and_revocations_survive_kill_9() {
         .find_map(|line| line.split_whitespace().find(|w| w.starts_with("gka_")))
         .expect("the generated admin secret is printed")
         .to_owned();
-    let (status_a, a) = post(
-        &client,
-        demo.url("/auth/keys"),
-        &secret,
-        json!({"name": "a"}),
-    )
-    .await;
-    let (status_b, b) = post(
-        &client,
-        demo.url("/auth/keys"),
-        &secret,
-        json!({"name": "b"}),
-    )
-    .await;
+    let (status_a, a) = post(&client, demo.url("/auth/keys"), &secret, json!({"name": "a"})).await;
+    let (status_b, b) = post(&client, demo.url("/auth/keys"), &secret, json!({"name": "b"})).await;
     assert_eq!((status_a, status_b), (201, 201));
     let b_id = b["id"].as_str().unwrap();
-    let (revoked, _) = post(
-        &client,
-        demo.url(&format!("/auth/keys/{b_id}/revoke")),
-        &secret,
-        json!({}),
-    )
-    .await;
+    let (revoked, _) =
+        post(&client, demo.url(&format!("/auth/keys/{b_id}/revoke")), &secret, json!({})).await;
     assert_eq!(revoked, 200);
     demo.kill_9();
 
     // Restart on the same file: nothing new is printed, and everything acknowledged held.
     let demo = start(&db, None);
-    assert!(
-        !demo.startup.iter().any(|l| l.contains("gka_")),
-        "the secret is shown only once"
-    );
-    assert_eq!(
-        status(&client, demo.url("/secure"), a["key"].as_str().unwrap()).await,
-        200
-    );
-    assert_eq!(
-        status(&client, demo.url("/secure"), b["key"].as_str().unwrap()).await,
-        401
-    );
+    assert!(!demo.startup.iter().any(|l| l.contains("gka_")), "the secret is shown only once");
+    assert_eq!(status(&client, demo.url("/secure"), a["key"].as_str().unwrap()).await, 200);
+    assert_eq!(status(&client, demo.url("/secure"), b["key"].as_str().unwrap()).await, 401);
     let state: Value = client
         .get(demo.url(&format!("/auth/keys/{b_id}")))
         .header("x-admin-secret", &secret)
@@ -199,10 +148,8 @@ async fn a_graceful_stop_flushes_usage() {
         "a configured secret is not replaced"
     );
     let (_, key) = post(&client, demo.url("/auth/keys"), secret, json!({})).await;
-    let (id, key) = (
-        key["id"].as_str().unwrap().to_owned(),
-        key["key"].as_str().unwrap().to_owned(),
-    );
+    let (id, key) =
+        (key["id"].as_str().unwrap().to_owned(), key["key"].as_str().unwrap().to_owned());
     for _ in 0..7 {
         assert_eq!(status(&client, demo.url("/secure"), &key).await, 200);
     }

@@ -22,11 +22,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            detail: detail.into(),
-        }
+        ApiError { status, code, detail: detail.into() }
     }
 
     /// 422 with a message about the input.
@@ -41,11 +37,7 @@ impl ApiError {
 
     fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "admin request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
     }
 
     fn store(error: &StoreError) -> Self {

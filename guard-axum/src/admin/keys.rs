@@ -65,28 +65,24 @@ pub(crate) struct ExpiryFields {
 
 impl ExpiryFields {
     fn expiry(self) -> Result<Expiry, ApiError> {
-        match (
-            self.never_expires.unwrap_or(false),
-            self.expires_at,
-            self.ttl_days,
-        ) {
+        match (self.never_expires.unwrap_or(false), self.expires_at, self.ttl_days) {
             (true, None, None) => Ok(Expiry::Never),
             (true, _, _) => Err(ApiError::invalid(
                 "`never_expires` cannot be combined with `expires_at` or `ttl_days`",
             )),
-            (false, Some(_), Some(_)) => Err(ApiError::invalid(
-                "give `expires_at` or `ttl_days`, not both",
-            )),
+            (false, Some(_), Some(_)) => {
+                Err(ApiError::invalid("give `expires_at` or `ttl_days`, not both"))
+            }
             (false, Some(at), None) => parse_rfc3339(&at).map(Expiry::At).ok_or_else(|| {
                 ApiError::invalid(
                     "`expires_at` must be an RFC 3339 date-time, e.g. 2030-01-31T12:00:00Z",
                 )
             }),
-            (false, None, Some(days)) => u32::try_from(days)
-                .ok()
-                .filter(|&d| d > 0)
-                .map(Expiry::InDays)
-                .ok_or_else(|| ApiError::invalid("`ttl_days` must be a positive number of days")),
+            (false, None, Some(days)) => {
+                u32::try_from(days).ok().filter(|&d| d > 0).map(Expiry::InDays).ok_or_else(|| {
+                    ApiError::invalid("`ttl_days` must be a positive number of days")
+                })
+            }
             (false, None, None) => Ok(Expiry::Default),
         }
     }
@@ -137,10 +133,7 @@ pub(crate) async fn create(
     let keys = guard.keys_arc();
     let created = run_blocking(move || keys.create(new)).await?;
     tracing::info!(id = %created.info.id, "API key created");
-    let body = CreatedKeyBody {
-        key: created.key.expose().to_owned(),
-        info: created.info.into(),
-    };
+    let body = CreatedKeyBody { key: created.key.expose().to_owned(), info: created.info.into() };
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -169,27 +162,14 @@ pub(crate) async fn list(
     let Query(page) = page.map_err(|e| ApiError::invalid(e.body_text()))?;
     let limit = page.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(format!(
-            "`limit` must be between 1 and {MAX_PAGE}"
-        )));
+        return Err(ApiError::invalid(format!("`limit` must be between 1 and {MAX_PAGE}")));
     }
     let offset = page.offset.unwrap_or(0);
     let all = guard.keys().list();
     let total = all.len();
-    let keys: Vec<KeyBody> = all
-        .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(KeyBody::from)
-        .collect();
+    let keys: Vec<KeyBody> = all.into_iter().skip(offset).take(limit).map(KeyBody::from).collect();
     let next_offset = (offset.saturating_add(keys.len()) < total).then(|| offset + keys.len());
-    Ok(Json(KeyList {
-        keys,
-        total,
-        offset,
-        limit,
-        next_offset,
-    }))
+    Ok(Json(KeyList { keys, total, offset, limit, next_offset }))
 }
 
 /// The `{id}` of a key route. A path that does not even decode names no key: 404.
@@ -237,10 +217,7 @@ pub(crate) async fn renew(
     let keys = guard.keys_arc();
     let renewed = run_blocking(move || keys.renew(&id, expiry)).await?;
     tracing::info!(id = %renewed.info.id, reactivated = renewed.reactivated, "API key renewed");
-    Ok(Json(RenewedBody {
-        reactivated: renewed.reactivated,
-        info: renewed.info.into(),
-    }))
+    Ok(Json(RenewedBody { reactivated: renewed.reactivated, info: renewed.info.into() }))
 }
 
 pub(crate) async fn delete(
@@ -301,9 +278,7 @@ pub(crate) async fn usage(
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(format!(
-            "`limit` must be between 1 and {MAX_PAGE}"
-        )));
+        return Err(ApiError::invalid(format!("`limit` must be between 1 and {MAX_PAGE}")));
     }
     let keys = guard.keys_arc();
     let records = run_blocking(move || keys.usage(&id, limit)).await?;

@@ -56,6 +56,9 @@ impl Guard {
             .route("/keys/{id}/usage", get(keys::usage))
             .route("/admin-secret/rotate", post(rotate_secret))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            // Its own guard layer: the admin API works, and its errors go through the error
+            // hook, even where the application layers the guard only around other routes.
+            .layer(self.layer())
             .with_state(self.clone())
     }
 }
@@ -143,7 +146,5 @@ async fn rotate_secret(
         }
     };
     tracing::info!("admin secret rotated");
-    Ok(Json(RotatedSecret {
-        admin_secret: secret.expose().to_owned(),
-    }))
+    Ok(Json(RotatedSecret { admin_secret: secret.expose().to_owned() }))
 }

@@ -43,11 +43,7 @@ impl ApiKeyAuthenticator {
         if headers.next().is_some() {
             return (Outcome::Rejected("more than one X-API-Key header"), None);
         }
-        let query = if self.allow_query {
-            query_key(parts)
-        } else {
-            Ok(None)
-        };
+        let query = if self.allow_query { query_key(parts) } else { Ok(None) };
         let presented = match (header, query) {
             (_, Err(reason)) => return (Outcome::Rejected(reason), None),
             (None, Ok(None)) => return (Outcome::NotMine, None),
@@ -62,13 +58,11 @@ impl ApiKeyAuthenticator {
             Err(KeyRejection::Malformed) => Outcome::Rejected("malformed API key"),
             Err(KeyRejection::Unknown) => Outcome::Rejected("unknown API key"),
             Err(KeyRejection::Revoked { id }) => {
-                self.keys
-                    .record_use(&id, UsageOutcome::Revoked, &parts.method, route(parts));
+                self.keys.record_use(&id, UsageOutcome::Revoked, &parts.method, route(parts));
                 Outcome::Rejected("revoked API key")
             }
             Err(KeyRejection::Expired { id }) => {
-                self.keys
-                    .record_use(&id, UsageOutcome::Expired, &parts.method, route(parts));
+                self.keys.record_use(&id, UsageOutcome::Expired, &parts.method, route(parts));
                 Outcome::Rejected("expired API key")
             }
         };

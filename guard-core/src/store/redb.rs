@@ -44,10 +44,8 @@ impl RedbStore {
     /// written by a newer guard is an error, never a panic and never overwritten.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
-        let db = Database::create(path).map_err(|source| StoreError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
+        let db = Database::create(path)
+            .map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
         let store = RedbStore { db };
         store.check_schema(path.to_owned())?;
         Ok(store)
@@ -55,11 +53,8 @@ impl RedbStore {
 
     fn check_schema(&self, path: PathBuf) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(db_err)?;
-        let tables: Vec<String> = txn
-            .list_tables()
-            .map_err(db_err)?
-            .map(|t| t.name().to_owned())
-            .collect();
+        let tables: Vec<String> =
+            txn.list_tables().map_err(db_err)?.map(|t| t.name().to_owned()).collect();
         let fresh = tables.is_empty();
         if !fresh && !tables.iter().any(|t| t == META.name()) {
             return Err(StoreError::Foreign { path });
@@ -72,11 +67,7 @@ impl RedbStore {
             };
             match found {
                 Some(found) if found > SCHEMA_VERSION => {
-                    return Err(StoreError::NewerSchema {
-                        path,
-                        found,
-                        supported: SCHEMA_VERSION,
-                    });
+                    return Err(StoreError::NewerSchema { path, found, supported: SCHEMA_VERSION });
                 }
                 Some(found) if found == SCHEMA_VERSION => {}
                 // Older versions would be migrated here; version 1 is the first.
@@ -135,9 +126,7 @@ impl Store for RedbStore {
             if table.get(record.id.as_str()).map_err(db_err)?.is_some() {
                 return Err(StoreError::DuplicateId(record.id.clone()));
             }
-            table
-                .insert(record.id.as_str(), bytes.as_slice())
-                .map_err(db_err)?;
+            table.insert(record.id.as_str(), bytes.as_slice()).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)
     }
@@ -150,9 +139,7 @@ impl Store for RedbStore {
             if table.get(record.id.as_str()).map_err(db_err)?.is_none() {
                 return Ok(false);
             }
-            table
-                .insert(record.id.as_str(), bytes.as_slice())
-                .map_err(db_err)?;
+            table.insert(record.id.as_str(), bytes.as_slice()).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)?;
         Ok(true)
@@ -165,10 +152,7 @@ impl Store for RedbStore {
             if keys.remove(id).map_err(db_err)?.is_none() {
                 return Ok(false);
             }
-            txn.open_table(KEY_COUNTERS)
-                .map_err(db_err)?
-                .remove(id)
-                .map_err(db_err)?;
+            txn.open_table(KEY_COUNTERS).map_err(db_err)?.remove(id).map_err(db_err)?;
             let mut usage = txn.open_table(USAGE).map_err(db_err)?;
             let mut by_time = txn.open_table(USAGE_BY_TIME).map_err(db_err)?;
             let doomed: Vec<(i64, u64)> = usage
@@ -215,19 +199,14 @@ impl Store for RedbStore {
                 usage
                     .insert((record.key_id.as_str(), record.seq), bytes.as_slice())
                     .map_err(db_err)?;
-                by_time
-                    .insert((record.at, record.seq), record.key_id.as_str())
-                    .map_err(db_err)?;
+                by_time.insert((record.at, record.seq), record.key_id.as_str()).map_err(db_err)?;
             }
             for (id, counters) in counters {
                 if exists(id)? {
-                    counts
-                        .insert(id.as_str(), encode(counters)?.as_slice())
-                        .map_err(db_err)?;
+                    counts.insert(id.as_str(), encode(counters)?.as_slice()).map_err(db_err)?;
                 }
             }
-            meta.insert(USAGE_SEQ_KEY, last_seq.to_le_bytes().as_slice())
-                .map_err(db_err)?;
+            meta.insert(USAGE_SEQ_KEY, last_seq.to_le_bytes().as_slice()).map_err(db_err)?;
         }
         txn.commit().map_err(db_err)
     }
@@ -235,14 +214,8 @@ impl Store for RedbStore {
     fn recent_usage(&self, key_id: &str, limit: usize) -> Result<Vec<UsageRecord>, StoreError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let usage = txn.open_table(USAGE).map_err(db_err)?;
-        let range = usage
-            .range((key_id, 0)..=(key_id, u64::MAX))
-            .map_err(db_err)?;
-        range
-            .rev()
-            .take(limit)
-            .map(|entry| decode(entry.map_err(db_err)?.1.value()))
-            .collect()
+        let range = usage.range((key_id, 0)..=(key_id, u64::MAX)).map_err(db_err)?;
+        range.rev().take(limit).map(|entry| decode(entry.map_err(db_err)?.1.value())).collect()
     }
 
     fn prune_usage(&self, before: Timestamp) -> Result<u64, StoreError> {
@@ -284,10 +257,7 @@ impl Store for RedbStore {
 
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(db_err)?;
-        txn.open_table(META)
-            .map_err(db_err)?
-            .insert(name, value)
-            .map_err(db_err)?;
+        txn.open_table(META).map_err(db_err)?.insert(name, value).map_err(db_err)?;
         txn.commit().map_err(db_err)
     }
 }
@@ -323,16 +293,10 @@ mod tests {
         {
             let store = RedbStore::open(&path).unwrap();
             store.insert_key(&record("a")).unwrap();
-            assert!(matches!(
-                store.insert_key(&record("a")),
-                Err(StoreError::DuplicateId(_))
-            ));
+            assert!(matches!(store.insert_key(&record("a")), Err(StoreError::DuplicateId(_))));
         }
         let store = RedbStore::open(&path).unwrap();
-        assert_eq!(
-            store.load_keys().unwrap(),
-            vec![(record("a"), KeyCounters::default())]
-        );
+        assert_eq!(store.load_keys().unwrap(), vec![(record("a"), KeyCounters::default())]);
     }
 
     fn usage(seq: u64, key: &str, at: Timestamp) -> UsageRecord {
@@ -352,40 +316,17 @@ mod tests {
         let store = RedbStore::open(dir.path().join("g.redb")).unwrap();
         store.insert_key(&record("a")).unwrap();
         store.insert_key(&record("b")).unwrap();
-        let counters = KeyCounters {
-            total_uses: 3,
-            last_used_at: Some(30),
-        };
-        let batch = [
-            usage(1, "a", 10),
-            usage(2, "b", 20),
-            usage(3, "a", 30),
-            usage(4, "gone", 40),
-        ];
-        store
-            .append_usage(&batch, &[("a".into(), counters), ("gone".into(), counters)])
-            .unwrap();
+        let counters = KeyCounters { total_uses: 3, last_used_at: Some(30) };
+        let batch = [usage(1, "a", 10), usage(2, "b", 20), usage(3, "a", 30), usage(4, "gone", 40)];
+        store.append_usage(&batch, &[("a".into(), counters), ("gone".into(), counters)]).unwrap();
         assert_eq!(store.last_usage_seq().unwrap(), 4);
-        let seqs = |id| {
-            store
-                .recent_usage(id, 10)
-                .unwrap()
-                .iter()
-                .map(|r| r.seq)
-                .collect::<Vec<_>>()
-        };
+        let seqs =
+            |id| store.recent_usage(id, 10).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>();
         assert_eq!(seqs("a"), vec![3, 1], "newest first");
         assert_eq!(store.recent_usage("a", 1).unwrap().len(), 1);
-        assert_eq!(
-            seqs("gone"),
-            Vec::<u64>::new(),
-            "no records for unknown keys"
-        );
+        assert_eq!(seqs("gone"), Vec::<u64>::new(), "no records for unknown keys");
         let loaded = store.load_keys().unwrap();
-        assert_eq!(
-            loaded.iter().find(|(r, _)| r.id == "a").unwrap().1,
-            counters
-        );
+        assert_eq!(loaded.iter().find(|(r, _)| r.id == "a").unwrap().1, counters);
 
         assert_eq!(store.prune_usage(15).unwrap(), 1);
         assert_eq!(seqs("a"), vec![3]);
@@ -393,11 +334,7 @@ mod tests {
         assert!(!store.delete_key("a").unwrap());
         assert_eq!(seqs("a"), Vec::<u64>::new());
         assert_eq!(seqs("b"), vec![2]);
-        assert_eq!(
-            store.prune_usage(i64::MAX).unwrap(),
-            1,
-            "only b's record is left"
-        );
+        assert_eq!(store.prune_usage(i64::MAX).unwrap(), 1, "only b's record is left");
     }
 
     #[test]
@@ -407,18 +344,13 @@ mod tests {
         std::fs::write(&garbage, vec![0x5a; 8192]).unwrap();
         let err = RedbStore::open(&garbage).unwrap_err();
         assert!(matches!(err, StoreError::Open { .. }), "{err}");
-        assert_eq!(
-            std::fs::read(&garbage).unwrap(),
-            vec![0x5a; 8192],
-            "left untouched"
-        );
+        assert_eq!(std::fs::read(&garbage).unwrap(), vec![0x5a; 8192], "left untouched");
 
         let foreign = dir.path().join("foreign.redb");
         {
             let db = Database::create(&foreign).unwrap();
             let txn = db.begin_write().unwrap();
-            txn.open_table(TableDefinition::<u64, u64>::new("orders"))
-                .unwrap();
+            txn.open_table(TableDefinition::<u64, u64>::new("orders")).unwrap();
             txn.commit().unwrap();
         }
         let err = RedbStore::open(&foreign).unwrap_err();
@@ -441,9 +373,6 @@ mod tests {
             txn.commit().unwrap();
         }
         let err = RedbStore::open(&path).unwrap_err();
-        assert!(
-            matches!(err, StoreError::NewerSchema { found: 99, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
     }
 }

@@ -10,10 +10,12 @@ use proc_macro2::TokenStream;
 use crate::krate;
 
 pub(crate) fn policy(input: TokenStream) -> TokenStream {
-    let krate = krate::default_path();
-    let checked =
-        syn::parse2::<parse::PolicyInput>(input.clone()).and_then(|p| valid::validate(&p));
-    match checked {
+    let parsed = syn::parse2::<parse::PolicyInput>(input.clone());
+    let krate = match &parsed {
+        Ok(p) => p.krate.clone().unwrap_or_else(krate::default_path),
+        Err(_) => krate::default_path(),
+    };
+    match parsed.and_then(|p| valid::validate(&p)) {
         Ok(policy) => expand::expand(&policy, &input, &krate),
         Err(error) => expand::fallback(error, &input, &krate),
     }

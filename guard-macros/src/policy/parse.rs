@@ -58,10 +58,7 @@ impl Parse for PolicyInput {
             } else if lookahead.peek(self::permissions) {
                 let kw: self::permissions = input.parse()?;
                 if permissions.is_some() {
-                    return Err(syn::Error::new(
-                        kw.span,
-                        "`permissions` specified more than once",
-                    ));
+                    return Err(syn::Error::new(kw.span, "`permissions` specified more than once"));
                 }
                 let content;
                 braced!(content in input);

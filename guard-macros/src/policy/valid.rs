@@ -51,10 +51,7 @@ pub(crate) fn validate(input: &PolicyInput) -> syn::Result<ValidPolicy> {
     for decl in &input.roles {
         let name = decl.name.to_string();
         if role_ids.contains_key(&name) {
-            errors.push(
-                &decl.name,
-                format!("role `{name}` is declared more than once"),
-            );
+            errors.push(&decl.name, format!("role `{name}` is declared more than once"));
         } else {
             role_ids.insert(name, role_ids.len());
         }
@@ -66,10 +63,7 @@ pub(crate) fn validate(input: &PolicyInput) -> syn::Result<ValidPolicy> {
     for ident in input.permissions.iter().flatten() {
         let name = ident.to_string();
         if permissions.contains(&name) {
-            errors.push(
-                ident,
-                format!("permission `{name}` is declared more than once"),
-            );
+            errors.push(ident, format!("permission `{name}` is declared more than once"));
         } else {
             permissions.push(name);
         }
@@ -81,11 +75,7 @@ pub(crate) fn validate(input: &PolicyInput) -> syn::Result<ValidPolicy> {
         if roles.iter().any(|r| r.name == name) {
             continue; // reported above
         }
-        let mut role = ValidRole {
-            name,
-            inherits: Vec::new(),
-            permissions: Vec::new(),
-        };
+        let mut role = ValidRole { name, inherits: Vec::new(), permissions: Vec::new() };
         for term in &decl.terms {
             match term {
                 Term::Inherit(parent) => match role_ids.get(&parent.to_string()) {
@@ -138,11 +128,8 @@ pub(crate) fn validate(input: &PolicyInput) -> syn::Result<ValidPolicy> {
     }
 
     if roles.len() > MAX_ENTRIES || permissions.len() > MAX_ENTRIES {
-        let first = input
-            .roles
-            .first()
-            .map(|d| d.name.span())
-            .unwrap_or_else(proc_macro2::Span::call_site);
+        let first =
+            input.roles.first().map(|d| d.name.span()).unwrap_or_else(proc_macro2::Span::call_site);
         errors.push_span(
             first,
             format!("a policy holds at most {MAX_ENTRIES} roles and {MAX_ENTRIES} permissions"),
@@ -171,11 +158,7 @@ pub(crate) fn validate(input: &PolicyInput) -> syn::Result<ValidPolicy> {
 
     errors.finish()?;
     let fingerprint = fingerprint(&permissions, &roles);
-    Ok(ValidPolicy {
-        permissions,
-        roles,
-        fingerprint,
-    })
+    Ok(ValidPolicy { permissions, roles, fingerprint })
 }
 
 /// The shortest inheritance path from role `start` back to itself (`[start, …, start]`), if

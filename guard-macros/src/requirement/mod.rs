@@ -38,13 +38,8 @@ pub(crate) fn expand(
     krate: &Path,
     target: &Ident,
 ) -> syn::Result<TokenStream> {
-    let mut expander = Expander {
-        policy,
-        krate,
-        target,
-        checks: Vec::new(),
-        errors: Errors::default(),
-    };
+    let mut expander =
+        Expander { policy, krate, target, checks: Vec::new(), errors: Errors::default() };
     let mut parts: Vec<TokenStream> = Vec::new();
     if kind == Kind::ApiKey {
         parts.push(quote!(#krate::__private::Requirement::ApiKey));
@@ -121,18 +116,13 @@ impl Expander<'_> {
 
     fn resolve(&mut self, names: &[LitStr], what: &str) -> TokenStream {
         let Some(policy) = self.policy else {
-            self.errors
-                .push(&names[0], "role and permission names need the policy");
+            self.errors.push(&names[0], "role and permission names need the policy");
             return bitset(self.krate, &[]);
         };
         let mut found = Vec::new();
         for lit in names {
             let name = lit.value();
-            let index = if what == "role" {
-                policy.role(&name)
-            } else {
-                policy.permission(&name)
-            };
+            let index = if what == "role" { policy.role(&name) } else { policy.permission(&name) };
             match index {
                 Some(i) => found.push(i),
                 None => {
@@ -142,8 +132,7 @@ impl Expander<'_> {
                         policy.permission_names().collect()
                     };
                     let help = suggest::help(&name, what, declared.iter().copied());
-                    self.errors
-                        .push(lit, format!("unknown {what} `{name}`; {help}"));
+                    self.errors.push(lit, format!("unknown {what} `{name}`; {help}"));
                 }
             }
         }

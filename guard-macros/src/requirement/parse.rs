@@ -62,12 +62,7 @@ impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut args = Args::default();
         let mut errors = Errors::default();
-        args.exprs = items(
-            input,
-            Some(&mut args.policy),
-            Some(&mut args.krate),
-            &mut errors,
-        )?;
+        args.exprs = items(input, Some(&mut args.policy), Some(&mut args.krate), &mut errors)?;
         errors.finish()?;
         Ok(args)
     }
@@ -123,11 +118,7 @@ fn items(
                         format!("`{name}(…)` needs at least one requirement, e.g. `{name}(roles = \"admin\")`"),
                     );
                 }
-                exprs.push(if name == "any" {
-                    Expr::Any(list)
-                } else {
-                    Expr::All(list)
-                });
+                exprs.push(if name == "any" { Expr::Any(list) } else { Expr::All(list) });
             }
             "policy" | "crate" if !top => {
                 return Err(syn::Error::new(
@@ -191,9 +182,8 @@ fn names(input: ParseStream<'_>, what: &str) -> syn::Result<Vec<LitStr>> {
     if input.peek(syn::token::Bracket) {
         let content;
         let brackets = bracketed!(content in input);
-        let list: Vec<LitStr> = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?
-            .into_iter()
-            .collect();
+        let list: Vec<LitStr> =
+            Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?.into_iter().collect();
         if list.is_empty() {
             return Err(syn::Error::new(
                 brackets.span.join(),

@@ -37,20 +37,10 @@ impl Parse for ResolveInput {
         let policy = section(input, "policy")?;
         let target = section(input, "target")?;
         let kind: Ident = section(input, "kind")?;
-        let kind = if kind == "api_key" {
-            Kind::ApiKey
-        } else {
-            Kind::Protected
-        };
+        let kind = if kind == "api_key" { Kind::ApiKey } else { Kind::Protected };
         let krate = section(input, "krate")?;
         let args = section(input, "args")?;
-        Ok(ResolveInput {
-            policy,
-            target,
-            kind,
-            krate,
-            args,
-        })
+        Ok(ResolveInput { policy, target, kind, krate, args })
     }
 }
 
