@@ -133,5 +133,7 @@ pub(crate) fn error_response(status: StatusCode, code: &'static str, detail: &st
         error: &'a str,
         detail: &'a str,
     }
-    (status, axum::Json(Body { error: code, detail })).into_response()
+    let mut response = (status, axum::Json(Body { error: code, detail })).into_response();
+    response.extensions_mut().insert(ErrorMark { code, detail: detail.to_owned() });
+    response
 }

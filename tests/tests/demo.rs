@@ -177,3 +177,46 @@ fn corrupt_or_foreign_database_is_a_clear_startup_error() {
     assert!(message.contains("cannot open the guard database"), "{message}");
     assert!(message.contains("garbage.redb"), "{message}");
 }
+
+#[tokio::test]
+async fn reports_need_the_permission_and_notes_their_owner_or_an_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let guard = guard(&dir.path().join("guard.redb"));
+    let key = |name: &str, roles: &[&str]| {
+        let roles = roles.iter().map(|r| r.to_string()).collect();
+        guard
+            .create_key(NewKey { name: Some(name.into()), roles, ..NewKey::default() })
+            .unwrap()
+            .key
+            .expose()
+            .to_owned()
+    };
+    let (ann, bob, root) = (key("ann", &["viewer"]), key("bob", &[]), key("root", &["admin"]));
+    let server = TestServer::start(demo::app(&guard)).await.unwrap();
+    let client = client();
+
+    assert_eq!(
+        get(&client, server.url("/reports"), Some(&ann)).await,
+        (200, "reports for ann: all green\n".into())
+    );
+    assert_eq!(
+        get(&client, server.url("/reports"), Some(&root)).await.0,
+        200,
+        "admin inherits view_reports"
+    );
+    assert_eq!(get(&client, server.url("/reports"), Some(&bob)).await.0, 403);
+    assert_eq!(get(&client, server.url("/reports"), None).await.0, 401);
+
+    assert_eq!(
+        get(&client, server.url("/notes/bob"), Some(&bob)).await,
+        (200, "notes of bob\n".into())
+    );
+    assert_eq!(get(&client, server.url("/notes/bob"), Some(&ann)).await.0, 403);
+    assert_eq!(
+        get(&client, server.url("/notes/bob"), Some(&root)).await.0,
+        200,
+        "admins read anyone's"
+    );
+    assert_eq!(get(&client, server.url("/notes/bob"), None).await.0, 401);
+    server.stop().await.unwrap();
+}

@@ -106,3 +106,22 @@ mod other {
         }
     }
 }
+
+#[tokio::test]
+async fn roles_the_policy_no_longer_declares_are_kept_but_grant_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.redb");
+    let guard = Guard::builder(&POLICY).database(&db).build().unwrap();
+    let created = guard
+        .create_key(NewKey { roles: vec!["editor".into(), "viewer".into()], ..NewKey::default() })
+        .unwrap();
+    let (id, plaintext) = (created.info.id.clone(), created.key.expose().to_owned());
+    guard.shutdown();
+    drop(guard);
+
+    // `other::POLICY` declares viewer but not editor.
+    let guard = Guard::builder(&other::POLICY).database(&db).build().unwrap();
+    let principal = guard.keys().authenticate(plaintext.as_bytes()).unwrap();
+    assert_eq!(principal.role_names(), ["viewer"], "editor grants nothing");
+    assert_eq!(guard.keys().get(&id).unwrap().roles, ["editor", "viewer"], "and is not dropped");
+}

@@ -2,6 +2,8 @@
 //!
 //! Run it with `cargo run -p demo`; see the README for a walk-through with curl.
 
+use axum::extract::Path;
+use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
 use guard_axum::{Guard, GuardError, Principal, api_key, protected};
@@ -27,6 +29,8 @@ pub fn app(guard: &Guard) -> Router {
         .route("/secure", get(secure))
         .route("/admin", get(admin))
         .route("/me", get(me))
+        .route("/reports", get(reports))
+        .route("/notes/{owner}", get(notes))
         .nest("/auth", guard.admin_router())
         .layer(guard.layer())
 }
@@ -48,4 +52,20 @@ async fn admin(who: Principal) -> String {
 #[protected]
 async fn me(who: Principal) -> Json<Principal> {
     Json(who)
+}
+
+#[protected(permissions = "view_reports")]
+async fn reports(who: Principal) -> String {
+    format!("reports for {}: all green\n", who.name())
+}
+
+/// `/notes/{owner}`: the owner's own notes; admins may read anyone's.
+#[protected(any(roles = "admin", check = is_owner))]
+async fn notes(Path(owner): Path<String>) -> String {
+    format!("notes of {owner}\n")
+}
+
+/// The caller is the `{owner}` of `/notes/{owner}`.
+fn is_owner(who: &Principal, parts: &Parts) -> bool {
+    parts.uri.path().strip_prefix("/notes/") == Some(who.name())
 }
