@@ -14,55 +14,131 @@ use requirement::Kind;
 
 /// Declares the application's roles and permissions, once, at the crate root.
 ///
-/// ```ignore
+/// ```
 /// guard_axum::policy! {
+///     permissions { view_reports, edit_reports, manage_keys }   // optional
 ///     roles {
 ///         viewer: [view_reports],
 ///         editor: viewer + [edit_reports],   // editor inherits viewer
 ///         admin: editor + [manage_keys],
 ///     }
 /// }
+/// # fn main() { let _ = guard_axum::Guard::builder(&POLICY); }
 /// ```
 ///
-/// An optional `permissions { view_reports, edit_reports, manage_keys }` section declares the
-/// permissions up front; roles may then only grant those. Without it, the permissions are the
-/// ones the roles name.
+/// Grammar:
+///
+/// ```text
+/// policy   := section*
+/// section  := "permissions" "{" ident,* "}"      declare permissions up front (optional)
+///           | "roles" "{" role,* "}"
+///           | "crate" "=" "path" ";"?            guard_axum's path, for re-exporting crates
+/// role     := ident ":" term ("+" term)*
+/// term     := ident                              inherit that role's permissions and name
+///           | "[" ident,* "]"                    grant these permissions
+/// ```
+///
+/// With a `permissions` section, roles may only grant the permissions it declares; without
+/// one, the permissions are those the roles name. Duplicate names, inheriting an undeclared
+/// role and inheritance cycles are compile errors, spanned on the name at fault.
 ///
 /// Emits `POLICY` (pass it to `Guard::builder`) and the hidden macro through which
-/// `#[protected]` and `#[api_key]` check role and permission names at compile time.
-/// Duplicates, undeclared roles and inheritance cycles are compile errors.
+/// `#[protected]` and `#[api_key]` check role and permission names at compile time. Declare
+/// it at the crate root, or tell the attributes where it is with `policy = path::to::module`.
 #[proc_macro]
 pub fn policy(input: TokenStream) -> TokenStream {
     policy::policy(input.into()).into()
 }
 
-/// Protects an `async fn` axum handler.
+/// Protects an `async fn` axum handler: the request must meet the requirement before the
+/// handler (or any body extractor) runs.
 ///
-/// ```ignore
-/// #[protected]                                  // any authenticated caller
-/// #[protected(roles = "admin")]                 // holding `admin` (or a role inheriting it)
-/// #[protected(roles = ["admin", "editor"])]     // any of these roles
-/// #[protected(permissions = "view_reports")]    // every one of these permissions
+/// ```
+/// use axum::http::request::Parts;
+/// use guard_axum::{Principal, protected};
+///
+/// guard_axum::policy! {
+///     roles {
+///         viewer: [view_reports],
+///         editor: viewer + [edit_reports],
+///         admin: editor + [manage_keys],
+///     }
+/// }
+///
+/// #[protected]                                   // any authenticated caller
+/// async fn me(who: Principal) -> String { who.name().to_owned() }
+///
+/// #[protected(roles = "admin")]                  // holding admin (or a role inheriting it)
+/// async fn admin() {}
+///
+/// #[protected(roles = ["admin", "editor"])]      // any one of these roles
+/// async fn staff() {}
+///
+/// #[protected(permissions = ["view_reports", "edit_reports"])]   // every one of these
+/// async fn reports() {}
+///
+/// #[protected(check = is_owner)]                 // a predicate of your own
+/// async fn own_notes() {}
+///
+/// // Several items must all hold; any(…) and all(…) nest.
+/// #[protected(roles = "viewer", any(roles = "admin", all(permissions = "edit_reports", check = is_owner)))]
+/// async fn notes() {}
+///
+/// /// A check: `fn(&Principal, &Parts) -> bool`, or the same as an `async fn`.
+/// fn is_owner(who: &Principal, parts: &Parts) -> bool {
+///     parts.uri.path().rsplit('/').next() == Some(who.name())
+/// }
+/// # fn main() {}
 /// ```
 ///
-/// No or invalid credentials answer 401; a caller without the role answers 403. A role or
-/// permission the policy does not declare is a compile error pointing at the string. The
-/// handler may take `Principal` and any other extractor (a body extractor still goes last).
+/// Grammar:
 ///
-/// Other arguments: `policy = path::to::module` when `policy!` is not at the crate root;
-/// `crate = "path"` when guard is reached through a re-exporting crate.
+/// ```text
+/// args         := item,*                      every item must hold
+/// item         := requirement
+///               | "policy" "=" path           the module declaring policy! (default: crate root)
+///               | "crate" "=" "path"          guard_axum's path, for re-exporting crates
+/// requirement  := "roles" "=" names           any one of these roles; inherited roles count
+///               | "permissions" "=" names     every one of these permissions
+///               | "check" "=" path            fn(&Principal, &Parts) -> bool, sync or async
+///               | "any" "(" requirement,+ ")" at least one holds
+///               | "all" "(" requirement,+ ")" every one holds
+/// names        := "name" | "[" "name",+ "]"
+/// ```
+///
+/// Answers: no or invalid credentials, 401 with `WWW-Authenticate`; authenticated but not
+/// allowed, 403; a `check` returning `false`, 403 (checks never run for anonymous callers).
+///
+/// At compile time: a role or permission the policy does not declare is an error on the
+/// string, naming what is declared and the closest match (`"admn"`: did you mean `admin`?);
+/// so are an empty list, a repeated or unknown argument, a value of the wrong kind, a `check`
+/// of the wrong signature and a handler that is not an `async fn`. On error the handler is
+/// still emitted, so the error stands alone. Role and permission names are resolved to bit
+/// sets at compile time: deciding a requirement allocates nothing (a `check` boxes its
+/// future).
 #[proc_macro_attribute]
 pub fn protected(attr: TokenStream, item: TokenStream) -> TokenStream {
     handler::expand(Kind::Protected, attr.into(), item.into()).into()
 }
 
-/// Requires a valid API key (in header `X-API-Key` or query parameter `api-key`).
+/// Requires a valid API key (header `X-API-Key` or query parameter `api-key`), and whatever
+/// else the arguments say; it takes the same arguments as [`macro@protected`].
 ///
-/// ```ignore
-/// #[api_key]                        // any valid key
-/// #[api_key(roles = "admin")]       // a key holding `admin`
 /// ```
-/// Takes the same arguments as `#[protected]`.
+/// use guard_axum::api_key;
+///
+/// guard_axum::policy! { roles { reader: [read], writer: reader + [write] } }
+///
+/// #[api_key]                               // any valid key
+/// async fn data() -> &'static str { "data" }
+///
+/// #[api_key(permissions = "write")]        // a key whose roles grant `write`
+/// async fn upload() {}
+/// # fn main() {}
+/// ```
+///
+/// A caller authenticated some other way (a session, a proxy) gets a 401: it must present a
+/// key.
 #[proc_macro_attribute]
 pub fn api_key(attr: TokenStream, item: TokenStream) -> TokenStream {
     handler::expand(Kind::ApiKey, attr.into(), item.into()).into()
