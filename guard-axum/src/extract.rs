@@ -103,9 +103,11 @@ pub(crate) async fn resolve(
     resolved
 }
 
-/// The route as the router matched it (`/keys/{id}`), never the query string.
+/// The route as the router matched it (`/keys/{id}`), never the query string. A request no
+/// route matched (a fallback handler) is recorded as `<unmatched>`, not by its raw path,
+/// which the client chose and could make arbitrarily long.
 pub(crate) fn route(parts: &Parts) -> &str {
-    parts.extensions.get::<MatchedPath>().map_or_else(|| parts.uri.path(), MatchedPath::as_str)
+    parts.extensions.get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str)
 }
 
 /// Records the outcome of a request authenticated by an API key, once per request: the

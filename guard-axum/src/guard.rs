@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use guard_core::admin_secret::{self, AdminSecret, AdminSecretError, SecretSource};
 use guard_core::authenticator::{Authenticator, Outcome, positions};
 use guard_core::clock::{Clock, SystemClock};
-use guard_core::config::{ConfigError, DEFAULT_KEY_TTL_DAYS, EnvConfig};
+use guard_core::config::{ConfigError, DEFAULT_KEY_TTL_DAYS, EnvConfig, MIN_ADMIN_SECRET_LEN};
 use guard_core::key_format::{InvalidPrefix, KeyFormat};
 use guard_core::keys::{CreatedKey, KeyError, KeyRing, KeyRingConfig, KeyUse, NewKey, Secret};
 use guard_core::policy::{Policy, PolicyError, PolicySpec};
@@ -135,6 +135,9 @@ pub enum GuardError {
         /// The one registered second.
         second: String,
     },
+    /// The admin secret set in code is too short to resist guessing.
+    #[error("the admin secret must be at least {MIN_ADMIN_SECRET_LEN} characters")]
+    WeakAdminSecret,
     /// The default key lifetime is out of range.
     #[error(
         "the default key lifetime must be between 1 and {} days",
@@ -501,10 +504,6 @@ impl GuardBuilder {
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let config = KeyRingConfig { format, default_ttl_days: ttl, usage: self.usage };
         let keys = Arc::new(KeyRing::load(Arc::clone(&store), Arc::clone(&policy), clock, config)?);
-        // Last of the fallible steps: a secret generated here is shown before anything else
-        // can fail, so it is never stored without its operator having seen it.
-        let configured = self.admin_secret.or(self.env.admin_secret);
-        let established = admin_secret::establish(configured.as_deref(), store.as_ref())?;
         let api_keys = ApiKeyAuthenticator::new(Arc::clone(&keys), self.api_key_in_query);
         let mut links = vec![(self.api_key_position, Link::ApiKey(api_keys))];
         links.extend(self.authenticators.into_iter().map(|(p, a)| (p, Link::Dyn(a))));
@@ -519,6 +518,13 @@ impl GuardBuilder {
         }
         let chain: Vec<Link> = links.into_iter().map(|(_, link)| link).collect();
         let challenge = challenge(&chain);
+        // Last of the fallible steps: a secret generated here is shown right after, before
+        // anything else can fail, so it is never stored without its operator having seen it.
+        let configured = self.admin_secret.or(self.env.admin_secret);
+        if configured.as_ref().is_some_and(|s| s.len() < MIN_ADMIN_SECRET_LEN) {
+            return Err(GuardError::WeakAdminSecret);
+        }
+        let established = admin_secret::establish(configured.as_deref(), store.as_ref())?;
         if let Some(plaintext) = established.generated {
             (self.on_generated_secret)(plaintext.expose());
         }

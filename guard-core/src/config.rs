@@ -4,6 +4,9 @@
 
 use std::path::PathBuf;
 
+/// The shortest admin secret accepted, in code or in `GUARD_ADMIN_SECRET`.
+pub const MIN_ADMIN_SECRET_LEN: usize = 16;
+
 /// Default lifetime of a new API key, in days.
 pub const DEFAULT_KEY_TTL_DAYS: u32 = 15;
 
@@ -58,7 +61,7 @@ impl EnvConfig {
             ),
         };
         let admin_secret = non_empty("GUARD_ADMIN_SECRET");
-        if admin_secret.as_ref().is_some_and(|s| s.len() < 16) {
+        if admin_secret.as_ref().is_some_and(|s| s.len() < MIN_ADMIN_SECRET_LEN) {
             return Err(ConfigError::Invalid {
                 name: "GUARD_ADMIN_SECRET",
                 value: "<redacted>".into(),

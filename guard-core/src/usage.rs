@@ -247,17 +247,21 @@ impl Drop for UsageLog {
 
 impl Shared {
     fn run(&self) {
+        // Guard against a configuration that would spin.
+        let interval = self.config.flush_interval.max(Duration::from_millis(10));
+        let batch_size = self.config.batch_size.max(1);
         let mut last_prune: Option<Instant> = None;
+        let mut failed = false;
         loop {
             let shutdown = {
-                let deadline = Instant::now() + self.config.flush_interval;
+                let deadline = Instant::now() + interval;
                 let mut buffer = lock(&self.buffer);
                 loop {
                     let now = Instant::now();
-                    if buffer.shutdown
-                        || buffer.pending.len() >= self.config.batch_size
-                        || now >= deadline
-                    {
+                    // After a failed write, wait the whole interval: a failing store is not
+                    // retried in a hot loop, however full the buffer.
+                    let full = !failed && buffer.pending.len() >= batch_size;
+                    if buffer.shutdown || full || now >= deadline {
                         break;
                     }
                     buffer = self
@@ -268,9 +272,13 @@ impl Shared {
                 }
                 buffer.shutdown
             };
-            if let Err(error) = self.flush() {
-                tracing::error!(%error, "usage records could not be written; will retry");
-            }
+            failed = match self.flush() {
+                Ok(()) => false,
+                Err(error) => {
+                    tracing::error!(%error, "usage records could not be written; will retry");
+                    true
+                }
+            };
             if last_prune.is_none_or(|t| t.elapsed() >= Duration::from_secs(60)) {
                 last_prune = Some(Instant::now());
                 self.prune();

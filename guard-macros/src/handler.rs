@@ -76,11 +76,17 @@ pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenS
     };
     let guard_arg: syn::FnArg = syn::parse_quote!(_: #krate::__private::Guarded<#target>);
     function.sig.inputs.insert(0, guard_arg);
+    // Everything generated exists exactly when the handler does.
+    let cfgs: Vec<&syn::Attribute> =
+        function.attrs.iter().filter(|a| a.path().is_ident("cfg")).collect();
     quote! {
+        #(#cfgs)*
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #vis struct #target;
+        #(#cfgs)*
         #requirement
+        #(#cfgs)*
         #assertion
         #function
     }

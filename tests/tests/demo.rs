@@ -184,39 +184,39 @@ async fn reports_need_the_permission_and_notes_their_owner_or_an_admin() {
     let guard = guard(&dir.path().join("guard.redb"));
     let key = |name: &str, roles: &[&str]| {
         let roles = roles.iter().map(|r| r.to_string()).collect();
-        guard
-            .create_key(NewKey { name: Some(name.into()), roles, ..NewKey::default() })
-            .unwrap()
-            .key
-            .expose()
-            .to_owned()
+        let new = NewKey { name: Some(name.into()), roles, ..NewKey::default() };
+        let created = guard.create_key(new).unwrap();
+        (created.info.id, created.key.expose().to_owned())
     };
-    let (ann, bob, root) = (key("ann", &["viewer"]), key("bob", &[]), key("root", &["admin"]));
+    let (_, ann) = key("ann", &["viewer"]);
+    let (bob_id, bob) = key("bob", &[]);
+    let (_, root) = key("root", &["admin"]);
+    // A second key with bob's display name is not bob: ownership goes by id.
+    let (_, impostor) = key("bob", &[]);
     let server = TestServer::start(demo::app(&guard)).await.unwrap();
     let client = client();
 
+    let reports = server.url("/reports");
     assert_eq!(
-        get(&client, server.url("/reports"), Some(&ann)).await,
+        get(&client, reports.clone(), Some(&ann)).await,
         (200, "reports for ann: all green\n".into())
     );
     assert_eq!(
-        get(&client, server.url("/reports"), Some(&root)).await.0,
+        get(&client, reports.clone(), Some(&root)).await.0,
         200,
         "admin inherits view_reports"
     );
-    assert_eq!(get(&client, server.url("/reports"), Some(&bob)).await.0, 403);
-    assert_eq!(get(&client, server.url("/reports"), None).await.0, 401);
+    assert_eq!(get(&client, reports.clone(), Some(&bob)).await.0, 403);
+    assert_eq!(get(&client, reports, None).await.0, 401);
 
+    let notes = server.url(&format!("/notes/{bob_id}"));
     assert_eq!(
-        get(&client, server.url("/notes/bob"), Some(&bob)).await,
-        (200, "notes of bob\n".into())
+        get(&client, notes.clone(), Some(&bob)).await,
+        (200, format!("notes of {bob_id}\n"))
     );
-    assert_eq!(get(&client, server.url("/notes/bob"), Some(&ann)).await.0, 403);
-    assert_eq!(
-        get(&client, server.url("/notes/bob"), Some(&root)).await.0,
-        200,
-        "admins read anyone's"
-    );
-    assert_eq!(get(&client, server.url("/notes/bob"), None).await.0, 401);
+    assert_eq!(get(&client, notes.clone(), Some(&impostor)).await.0, 403);
+    assert_eq!(get(&client, notes.clone(), Some(&ann)).await.0, 403);
+    assert_eq!(get(&client, notes.clone(), Some(&root)).await.0, 200, "admins read anyone's");
+    assert_eq!(get(&client, notes, None).await.0, 401);
     server.stop().await.unwrap();
 }

@@ -363,7 +363,17 @@ async fn admin_access_by_secret_or_by_permission_never_falls_through() {
         "a wrong secret never falls through"
     );
     assert_eq!(list(Some("gk_broken"), None).await, 401);
+    // A key with the admin permission manages keys, but cannot take over the admin secret.
+    let rotate =
+        client.post(server.url("/auth/admin-secret/rotate")).header("x-api-key", admin_key);
+    assert_eq!(rotate.send().await.unwrap().status(), 403);
     server.stop().await.unwrap();
+
+    let weak = Guard::builder(&demo::POLICY)
+        .database(dir.path().join("weak.redb"))
+        .admin_secret("hunter2")
+        .build();
+    assert!(matches!(weak, Err(guard_axum::GuardError::WeakAdminSecret)));
 }
 
 #[tokio::test]

@@ -59,7 +59,8 @@ async fn reports(who: Principal) -> String {
     format!("reports for {}: all green\n", who.name())
 }
 
-/// `/notes/{owner}`: the owner's own notes; admins may read anyone's.
+/// `/notes/{owner}`: the owner's own notes; admins may read anyone's. The owner is a
+/// principal id (an API key's id): unique and stable, unlike a display name.
 #[protected(any(roles = "admin", check = is_owner))]
 async fn notes(Path(owner): Path<String>) -> String {
     format!("notes of {owner}\n")
@@ -67,5 +68,5 @@ async fn notes(Path(owner): Path<String>) -> String {
 
 /// The caller is the `{owner}` of `/notes/{owner}`.
 fn is_owner(who: &Principal, parts: &Parts) -> bool {
-    parts.uri.path().strip_prefix("/notes/") == Some(who.name())
+    parts.uri.path().strip_prefix("/notes/") == Some(who.id())
 }

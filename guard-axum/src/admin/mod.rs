@@ -63,8 +63,11 @@ impl Guard {
     }
 }
 
-/// Proof that a request is an administrator's.
-pub(crate) struct Admin;
+/// Proof that a request is an administrator's, and how it was admitted.
+pub(crate) struct Admin {
+    /// By the admin secret itself, rather than by credentials granting the admin permission.
+    by_secret: bool,
+}
 
 /// Why a request is not an administrator's.
 pub(crate) enum AdminRejection {
@@ -101,7 +104,7 @@ impl FromRequestParts<Guard> for Admin {
         let mut values = parts.headers.get_all(ADMIN_SECRET_HEADER).iter();
         match (values.next(), values.next()) {
             (Some(secret), None) if guard.verify_admin_secret(secret.as_bytes()) => {
-                return Ok(Admin);
+                return Ok(Admin { by_secret: true });
             }
             (Some(_), _) => return Err(AdminRejection::Unauthenticated),
             (None, _) => {}
@@ -115,7 +118,7 @@ impl FromRequestParts<Guard> for Admin {
         }
         if principal.permissions().is_superset(permission) {
             record_decision(parts, guard, UsageOutcome::Ok);
-            Ok(Admin)
+            Ok(Admin { by_secret: false })
         } else {
             record_decision(parts, guard, UsageOutcome::Forbidden);
             Err(AdminRejection::Guard(Rejection::Forbidden))
@@ -129,11 +132,20 @@ struct RotatedSecret {
 }
 
 /// `POST /admin-secret/rotate`: a new generated secret, effective at once; the old one stops
-/// working. Refused (409) when the secret is configured in code or the environment.
+/// working. Only the holder of the secret may replace it (403 otherwise: a revocable key must
+/// not turn itself into the master secret), and only a generated one (409 when it is
+/// configured in code or the environment).
 async fn rotate_secret(
-    _: Admin,
+    admin: Admin,
     State(guard): State<Guard>,
 ) -> Result<Json<RotatedSecret>, ApiError> {
+    if !admin.by_secret {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only the admin secret itself can rotate the admin secret",
+        ));
+    }
     let rotating = guard.clone();
     let secret = match tokio::task::spawn_blocking(move || rotating.rotate_admin_secret()).await {
         Ok(result) => result?,

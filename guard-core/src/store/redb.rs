@@ -202,9 +202,20 @@ impl Store for RedbStore {
                 by_time.insert((record.at, record.seq), record.key_id.as_str()).map_err(db_err)?;
             }
             for (id, counters) in counters {
-                if exists(id)? {
-                    counts.insert(id.as_str(), encode(counters)?.as_slice()).map_err(db_err)?;
+                if !exists(id)? {
+                    continue;
                 }
+                // Counters only grow: a batch may carry an older snapshot than one already
+                // written (uses are counted before they are queued), so keep the larger.
+                let stored: KeyCounters = match counts.get(id.as_str()).map_err(db_err)? {
+                    Some(bytes) => decode(bytes.value())?,
+                    None => KeyCounters::default(),
+                };
+                let merged = KeyCounters {
+                    total_uses: stored.total_uses.max(counters.total_uses),
+                    last_used_at: stored.last_used_at.max(counters.last_used_at),
+                };
+                counts.insert(id.as_str(), encode(&merged)?.as_slice()).map_err(db_err)?;
             }
             meta.insert(USAGE_SEQ_KEY, last_seq.to_le_bytes().as_slice()).map_err(db_err)?;
         }
@@ -317,6 +328,7 @@ mod tests {
         store.insert_key(&record("a")).unwrap();
         store.insert_key(&record("b")).unwrap();
         let counters = KeyCounters { total_uses: 3, last_used_at: Some(30) };
+        let older = KeyCounters { total_uses: 2, last_used_at: Some(20) };
         let batch = [usage(1, "a", 10), usage(2, "b", 20), usage(3, "a", 30), usage(4, "gone", 40)];
         store.append_usage(&batch, &[("a".into(), counters), ("gone".into(), counters)]).unwrap();
         assert_eq!(store.last_usage_seq().unwrap(), 4);
@@ -325,6 +337,8 @@ mod tests {
         assert_eq!(seqs("a"), vec![3, 1], "newest first");
         assert_eq!(store.recent_usage("a", 1).unwrap().len(), 1);
         assert_eq!(seqs("gone"), Vec::<u64>::new(), "no records for unknown keys");
+        // A later batch carrying an older snapshot does not move the counters back.
+        store.append_usage(&[], &[("a".into(), older)]).unwrap();
         let loaded = store.load_keys().unwrap();
         assert_eq!(loaded.iter().find(|(r, _)| r.id == "a").unwrap().1, counters);
 

@@ -4,7 +4,7 @@
 pub(crate) mod parse;
 pub(crate) mod resolve;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Path};
@@ -38,8 +38,7 @@ pub(crate) fn expand(
     krate: &Path,
     target: &Ident,
 ) -> syn::Result<TokenStream> {
-    let mut expander =
-        Expander { policy, krate, target, checks: Vec::new(), errors: Errors::default() };
+    let mut expander = Expander { policy, krate, checks: Vec::new(), errors: Errors::default() };
     let mut parts: Vec<TokenStream> = Vec::new();
     if kind == Kind::ApiKey {
         parts.push(quote!(#krate::__private::Requirement::ApiKey));
@@ -56,13 +55,14 @@ pub(crate) fn expand(
     let fingerprint = policy.map_or(0, |p| p.fingerprint);
     let checks = &expander.checks;
     let implementation = impl_requirement(krate, target, requirement, fingerprint);
-    Ok(quote!(#(#checks)* #implementation))
+    // One item, so that the handler's `#[cfg]` covers all of it; the wrappers live in its
+    // anonymous scope, where their names cannot collide with anything of the user's.
+    Ok(quote!(const _: () = { #(#checks)* #implementation };))
 }
 
 struct Expander<'a> {
     policy: Option<&'a ValidPolicy>,
     krate: &'a Path,
-    target: &'a Ident,
     checks: Vec<TokenStream>,
     errors: Errors,
 }
@@ -95,20 +95,20 @@ impl Expander<'_> {
     /// or async function; a function of another signature fails here, pointing at its path.
     fn check(&mut self, path: &Path) -> TokenStream {
         let krate = self.krate;
-        let wrapper = format_ident!("{}_check_{}", self.target, self.checks.len());
+        let wrapper = format_ident!("__guard_check_{}", self.checks.len());
         let name = quote!(#path).to_string().replace(' ', "");
-        // Spanned on the path, so a function of the wrong signature is reported there; the
-        // arguments keep the wrapper's own hygiene.
+        // The parameters are unhygienic to the user's tokens: `check = parts` names the
+        // user's `parts`, not this one.
+        let principal = Ident::new("principal", Span::mixed_site());
+        let parts = Ident::new("parts", Span::mixed_site());
+        // Spanned on the path, so a function of the wrong signature is reported there.
         let run_check = quote_spanned!(path.span()=> #krate::__private::run_check);
-        let call = quote!(#run_check(#path, principal, parts));
         self.checks.push(quote! {
-            #[doc(hidden)]
-            #[allow(non_snake_case)]
             fn #wrapper<'a>(
-                principal: &'a #krate::__private::CorePrincipal,
-                parts: &'a #krate::__private::Parts,
+                #principal: &'a #krate::__private::CorePrincipal,
+                #parts: &'a #krate::__private::Parts,
             ) -> #krate::__private::BoxFuture<'a, bool> {
-                #call
+                #run_check(#path, #principal, #parts)
             }
         });
         quote!(#krate::__private::Requirement::Check(#krate::__private::Check::new(#name, #wrapper)))
