@@ -135,11 +135,6 @@ pub fn hash_key(hashed: &str) -> blake3::Hash {
     blake3::hash(hashed.as_bytes())
 }
 
-/// Whether `s` could be a key id.
-pub fn is_valid_id(s: &str) -> bool {
-    s.len() == ID_LEN && is_base62(s)
-}
-
 /// The base62 alphabet is exactly the ASCII letters and digits.
 fn is_base62(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_alphanumeric())

@@ -136,12 +136,6 @@ impl Policy {
         Ok(Policy { spec, roles, role_index })
     }
 
-    /// The policy with no roles or permissions.
-    pub fn empty() -> Self {
-        static EMPTY: PolicySpec = PolicySpec::EMPTY;
-        Policy { spec: &EMPTY, roles: Vec::new(), role_index: HashMap::new() }
-    }
-
     /// Identifies the declaration this policy was built from.
     pub fn fingerprint(&self) -> u64 {
         self.spec.fingerprint

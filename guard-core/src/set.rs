@@ -24,11 +24,6 @@ impl BitSet {
         BitSet(words)
     }
 
-    /// The raw words, lowest indices first.
-    pub const fn words(&self) -> [u64; WORDS] {
-        self.0
-    }
-
     /// Builds a set holding exactly `indices`; indices out of range are ignored.
     pub fn from_indices(indices: impl IntoIterator<Item = usize>) -> Self {
         let mut set = Self::EMPTY;
