@@ -25,6 +25,15 @@ fn guard(db: &Path, clock: &ManualClock) -> Guard {
         .unwrap()
 }
 
+/// A demo server on a fresh file with a manual clock; keep the directory alive.
+async fn start() -> (tempfile::TempDir, ManualClock, Guard, TestServer, Client) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(NOW);
+    let guard = guard(&dir.path().join("g.redb"), &clock);
+    let server = TestServer::start(demo::app(&guard)).await.unwrap();
+    (dir, clock, guard, server, client())
+}
+
 /// An admin request with the secret; returns status and JSON body (Null when empty).
 async fn admin(
     client: &Client,
@@ -51,11 +60,7 @@ async fn use_key(client: &Client, server: &TestServer, path: &str, key: &str) ->
 
 #[tokio::test]
 async fn the_key_lifecycle_over_http() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOW);
-    let guard = guard(&dir.path().join("g.redb"), &clock);
-    let server = TestServer::start(demo::app(&guard)).await.unwrap();
-    let client = client();
+    let (_dir, clock, _guard, server, client) = start().await;
     let (_, rejected_body) = use_key(&client, &server, "/secure", "gk_garbage").await;
 
     // Create: default expiry is now + 15 days; never_expires, expires_at and ttl_days work.
@@ -178,11 +183,7 @@ async fn the_key_lifecycle_over_http() {
 
 #[tokio::test]
 async fn list_is_most_recently_used_first_and_paginated() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOW);
-    let guard = guard(&dir.path().join("g.redb"), &clock);
-    let server = TestServer::start(demo::app(&guard)).await.unwrap();
-    let client = client();
+    let (_dir, clock, _guard, server, client) = start().await;
     let mut keys = Vec::new();
     for name in ["k0", "k1", "k2", "k3"] {
         let (_, key) = create_key(&client, &server, json!({"name": name})).await.unwrap();
@@ -227,11 +228,7 @@ async fn list_is_most_recently_used_first_and_paginated() {
 
 #[tokio::test]
 async fn bad_input_gets_a_clear_error_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOW);
-    let guard = guard(&dir.path().join("g.redb"), &clock);
-    let server = TestServer::start(demo::app(&guard)).await.unwrap();
-    let client = client();
+    let (_dir, _clock, _guard, server, client) = start().await;
     let (_, existing) = create_key(&client, &server, json!({"name": "existing"})).await.unwrap();
     let id = existing["id"].as_str().unwrap();
     let (_, before) = admin(&client, &server, Method::GET, "/auth/keys", None).await;
@@ -331,11 +328,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
 
 #[tokio::test]
 async fn admin_access_by_secret_or_by_permission_never_falls_through() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOW);
-    let guard = guard(&dir.path().join("g.redb"), &clock);
-    let server = TestServer::start(demo::app(&guard)).await.unwrap();
-    let client = client();
+    let (dir, _clock, _guard, server, client) = start().await;
     let (_, admin_key) = create_key(&client, &server, json!({"roles": ["admin"]})).await.unwrap();
     let (_, viewer_key) = create_key(&client, &server, json!({"roles": ["viewer"]})).await.unwrap();
     let (admin_key, viewer_key) =

@@ -90,6 +90,10 @@ async fn post(client: &reqwest::Client, url: String, secret: &str, body: Value) 
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
+async fn admin_get(client: &reqwest::Client, url: String, secret: &str) -> Value {
+    client.get(url).header("x-admin-secret", secret).send().await.unwrap().json().await.unwrap()
+}
+
 async fn status(client: &reqwest::Client, url: String, key: &str) -> u16 {
     client.get(url).header("x-api-key", key).send().await.unwrap().status().as_u16()
 }
@@ -122,15 +126,7 @@ async fn acknowledged_keys_and_revocations_survive_kill_9() {
     assert!(!demo.startup.iter().any(|l| l.contains("gka_")), "the secret is shown only once");
     assert_eq!(status(&client, demo.url("/secure"), a["key"].as_str().unwrap()).await, 200);
     assert_eq!(status(&client, demo.url("/secure"), b["key"].as_str().unwrap()).await, 401);
-    let state: Value = client
-        .get(demo.url(&format!("/auth/keys/{b_id}")))
-        .header("x-admin-secret", &secret)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state: Value = admin_get(&client, demo.url(&format!("/auth/keys/{b_id}")), &secret).await;
     assert_eq!(state["state"], "revoked");
     demo.kill_9();
 }
@@ -156,15 +152,8 @@ async fn a_graceful_stop_flushes_usage() {
     demo.terminate();
 
     let demo = start(&db, Some(secret));
-    let usage: Value = client
-        .get(demo.url(&format!("/auth/keys/{id}/usage")))
-        .header("x-admin-secret", secret)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let usage: Value =
+        admin_get(&client, demo.url(&format!("/auth/keys/{id}/usage")), secret).await;
     assert_eq!(usage["total_uses"], 7);
     assert_eq!(usage["records"].as_array().unwrap().len(), 7);
     demo.kill_9();
