@@ -22,7 +22,7 @@
 use std::future::{Future, Ready, ready};
 
 use axum::http::request::Parts;
-use guard_core::authenticator::BoxFuture;
+use guard_core::BoxFuture;
 
 use crate::Principal;
 

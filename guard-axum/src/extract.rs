@@ -1,18 +1,18 @@
 //! Extractors: the requirement extractor the macros insert, and [`Principal`].
 //!
 //! Both resolve the caller once per request and memoise the result in the request extensions,
-//! so a handler with several of them runs the authenticator chain once.
+//! so a handler with several of them runs the authenticator chain once and records once.
 
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use axum::extract::{FromRequestParts, MatchedPath, OptionalFromRequestParts};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
-use guard_core::keys::KeyUse;
-use guard_core::requirement::{Decision, Requirement};
+use guard_core::authz::{Decision, Requirement};
 use guard_core::store::UsageOutcome;
 
 use crate::Guard;
+use crate::guard::{RequestAuth, record_decision, resolve};
 use crate::rejection::Rejection;
 
 /// A requirement attached to one handler by `#[protected]` or `#[api_key]`.
@@ -42,28 +42,6 @@ impl<R> Guarded<R> {
     }
 }
 
-/// What the guard keeps in one request's extensions: the guard itself, and, once resolved,
-/// the caller and whether its key use was recorded. Several extractors in one handler thus
-/// authenticate once and record once.
-#[derive(Clone)]
-pub(crate) struct RequestAuth {
-    guard: Guard,
-    resolved: Option<Result<guard_core::Principal, Rejection>>,
-    /// The key that authenticated the request, until its use is recorded.
-    key_use: Option<KeyUse>,
-}
-
-impl RequestAuth {
-    pub(crate) fn new(guard: Guard) -> Self {
-        RequestAuth { guard, resolved: None, key_use: None }
-    }
-
-    /// Test mode: the caller is decided in advance.
-    pub(crate) fn preset(guard: Guard, principal: guard_core::Principal) -> Self {
-        RequestAuth { guard, resolved: Some(Ok(principal)), key_use: None }
-    }
-}
-
 /// The request's guard, or a logged 500: a guarded handler without a guard never runs.
 fn guard_of(parts: &Parts) -> Result<Guard, Rejection> {
     match parts.extensions.get::<RequestAuth>() {
@@ -75,47 +53,6 @@ fn guard_of(parts: &Parts) -> Result<Guard, Rejection> {
             );
             Err(Rejection::Internal)
         }
-    }
-}
-
-/// The caller of this request (anonymous if no credentials), authenticated once.
-pub(crate) async fn resolve(
-    parts: &mut Parts,
-    guard: &Guard,
-) -> Result<guard_core::Principal, Rejection> {
-    if let Some(RequestAuth { resolved: Some(resolved), .. }) = parts.extensions.get() {
-        return resolved.clone();
-    }
-    let (resolved, key_use) = match guard.authenticate_request(parts).await {
-        Ok((principal, key_use)) => (Ok(principal), key_use),
-        Err(rejection) => (Err(rejection), None),
-    };
-    let auth = match parts.extensions.get_mut::<RequestAuth>() {
-        Some(auth) => auth,
-        // Reached through the admin router's own state, without the layer.
-        None => {
-            parts.extensions.insert(RequestAuth::new(guard.clone()));
-            parts.extensions.get_mut::<RequestAuth>().ok_or(Rejection::Internal)?
-        }
-    };
-    auth.resolved = Some(resolved.clone());
-    auth.key_use = key_use;
-    resolved
-}
-
-/// The route as the router matched it (`/keys/{id}`), never the query string. A request no
-/// route matched (a fallback handler) is recorded as `<unmatched>`, not by its raw path,
-/// which the client chose and could make arbitrarily long.
-pub(crate) fn route(parts: &Parts) -> &str {
-    parts.extensions.get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str)
-}
-
-/// Records the outcome of a request authenticated by an API key, once per request: the
-/// handle is taken on the first call.
-pub(crate) fn record_decision(parts: &mut Parts, guard: &Guard, outcome: UsageOutcome) {
-    let key_use = parts.extensions.get_mut::<RequestAuth>().and_then(|auth| auth.key_use.take());
-    if let Some(key_use) = key_use {
-        guard.keys().record(&key_use, outcome, &parts.method, route(parts));
     }
 }
 

@@ -12,7 +12,7 @@ use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 use crate::Guard;
-use crate::extract::RequestAuth;
+use crate::guard::RequestAuth;
 use crate::rejection::{ErrorHook, apply_hook};
 
 /// The layer returned by [`Guard::layer`].
@@ -64,11 +64,12 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let auth = match &self.preset {
+            #[cfg(any(debug_assertions, feature = "test-mode"))]
             Some(principal) => RequestAuth::preset(self.guard.clone(), principal.clone()),
-            None => RequestAuth::new(self.guard.clone()),
+            _ => RequestAuth::new(self.guard.clone()),
         };
         request.extensions_mut().insert(auth);
-        ResponseFuture { inner: self.inner.call(request), hook: self.guard.error_hook() }
+        ResponseFuture { inner: self.inner.call(request), hook: self.guard.error_hook().cloned() }
     }
 }
 

@@ -45,23 +45,27 @@
 //!
 //! [axum]: https://docs.rs/axum
 
-pub mod admin;
 pub mod authn;
 mod check;
 mod extract;
 mod guard;
 mod layer;
 mod rejection;
+pub mod routes;
 
 pub use check::CheckFunction;
 pub use extract::{Guarded, HandlerRequirement, Principal};
-pub use guard::{DEFAULT_DB_PATH, Guard, GuardBuilder, GuardError};
+pub use guard::{Guard, GuardBuilder};
 pub use guard_core;
+pub use guard_core::config::DEFAULT_DB_PATH;
 pub use guard_core::{
     AdminSecretError, Clock, CreatedKey, Expiry, KeyError, KeyFormat, KeyInfo, KeyState,
     ManualClock, NewKey, Policy, PolicySpec, PrincipalKind, RedbStore, Renewed, Requirement,
     SecretSource, Store, StoreError, SystemClock, UsageConfig, UsageOutcome,
 };
+
+/// Why a guard could not be built: the core's umbrella error.
+pub use guard_core::Error as GuardError;
 pub use guard_macros::{api_key, policy, protected};
 pub use layer::{GuardLayer, GuardService, ResponseFuture};
 pub use rejection::{ErrorContext, Rejection};
@@ -72,8 +76,8 @@ pub mod __private {
     pub use crate::check::run_check;
     pub use crate::extract::{Guarded, HandlerRequirement};
     pub use axum::http::request::Parts;
+    pub use guard_core::BoxFuture;
     pub use guard_core::Principal as CorePrincipal;
-    pub use guard_core::authenticator::BoxFuture;
     pub use guard_core::{BitSet, Check, PolicySpec, Requirement, RoleSpec};
     pub use guard_macros::resolve;
 }

@@ -10,6 +10,7 @@
 //! guard's layer hands marked responses to the hook on their way out.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -76,6 +77,11 @@ pub enum Rejection {
     },
     /// 403: authenticated, but not allowed.
     Forbidden,
+    /// 429: too many attempts; try again after `retry_after`.
+    Throttled {
+        /// How long the client should wait (sent in whole seconds, at least one).
+        retry_after: Duration,
+    },
     /// 500: the guard is misconfigured or failed; the cause was logged.
     Internal,
 }
@@ -88,6 +94,7 @@ impl Rejection {
                 StatusCode::UNAUTHORIZED
             }
             Rejection::Forbidden => StatusCode::FORBIDDEN,
+            Rejection::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Rejection::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,6 +106,7 @@ impl Rejection {
                 "unauthenticated"
             }
             Rejection::Forbidden => "forbidden",
+            Rejection::Throttled { .. } => "rate_limited",
             Rejection::Internal => "internal",
         }
     }
@@ -109,6 +117,7 @@ impl Rejection {
             Rejection::MissingCredentials { .. } => "credentials are required",
             Rejection::InvalidCredentials { .. } => "the credentials are not valid",
             Rejection::Forbidden => "the credentials do not grant access to this resource",
+            Rejection::Throttled { .. } => "too many attempts; try again later",
             Rejection::Internal => "internal error",
         }
     }
@@ -117,13 +126,25 @@ impl Rejection {
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let mut response = error_response(self.status(), self.code(), self.detail());
-        if let Rejection::MissingCredentials { challenge }
-        | Rejection::InvalidCredentials { challenge } = self
-        {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        match self {
+            Rejection::MissingCredentials { challenge }
+            | Rejection::InvalidCredentials { challenge } => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+            }
+            Rejection::Throttled { retry_after } => {
+                response.headers_mut().insert(header::RETRY_AFTER, retry_after_value(retry_after));
+            }
+            Rejection::Forbidden | Rejection::Internal => {}
         }
         response
     }
+}
+
+/// `Retry-After` in whole seconds, rounded up, at least one: a client told "0" would retry at
+/// once.
+pub(crate) fn retry_after_value(wait: Duration) -> HeaderValue {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    HeaderValue::from(seconds.max(1))
 }
 
 /// A JSON error response in the contract's shape, marked for the error hook.

@@ -56,6 +56,18 @@ impl Clock for ManualClock {
     }
 }
 
+/// Seconds in a minute, an hour and a day.
+pub const MINUTE: i64 = 60;
+/// Seconds in an hour.
+pub const HOUR: i64 = 60 * MINUTE;
+/// Seconds in a day.
+pub const DAY: i64 = 24 * HOUR;
+
+/// The start of the period of `length` seconds that holds `ts` (periods start at the epoch).
+pub fn period_start(ts: Timestamp, length: i64) -> Timestamp {
+    ts - ts.rem_euclid(length)
+}
+
 /// Formats a timestamp as RFC 3339 in UTC (`2026-11-22T13:09:00Z`).
 pub fn to_rfc3339(ts: Timestamp) -> String {
     OffsetDateTime::from_unix_timestamp(ts)
@@ -82,5 +94,7 @@ mod tests {
         let clock = ManualClock::new(10);
         clock.advance(5);
         assert_eq!(clock.now(), 15);
+        assert_eq!(period_start(125, MINUTE), 120);
+        assert_eq!(period_start(-1, MINUTE), -60);
     }
 }

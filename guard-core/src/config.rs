@@ -4,6 +4,12 @@
 
 use std::path::PathBuf;
 
+/// The database file used when neither code nor `GUARD_DB` names one.
+pub const DEFAULT_DB_PATH: &str = "guard.redb";
+
+/// The longest lifetime an API key can be given, in days (100 years).
+pub const MAX_TTL_DAYS: u32 = 36_500;
+
 /// The shortest admin secret accepted, in code or in `GUARD_ADMIN_SECRET`.
 pub const MIN_ADMIN_SECRET_LEN: usize = 16;
 
@@ -49,15 +55,13 @@ impl EnvConfig {
         let key_ttl_days = match non_empty("GUARD_KEY_TTL_DAYS") {
             None => None,
             Some(v) => Some(
-                v.trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|d| (1..=crate::keys::MAX_TTL_DAYS).contains(d))
-                    .ok_or(ConfigError::Invalid {
+                v.trim().parse::<u32>().ok().filter(|d| (1..=MAX_TTL_DAYS).contains(d)).ok_or(
+                    ConfigError::Invalid {
                         name: "GUARD_KEY_TTL_DAYS",
                         value: v,
                         expected: "a whole number of days from 1 to 36500",
-                    })?,
+                    },
+                )?,
             ),
         };
         let admin_secret = non_empty("GUARD_ADMIN_SECRET");

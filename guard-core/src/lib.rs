@@ -1,34 +1,42 @@
-//! The core of guard: policy, principals, requirements, credentials and storage, with no
-//! dependency on a web framework. Applications use it through `guard-axum`, which re-exports
-//! everything here.
+//! The core of guard: everything that is not HTTP. The policy and requirements (`authz`), the
+//! authenticator contract and chain (`authn`), credentials and their in-memory indexes
+//! (`credentials`), the store traits and the redb store (`store`), usage (`usage`), and the
+//! assembly that opens them all (`assembly`). Applications use it through `guard-axum`, which
+//! re-exports everything here.
 
-pub mod admin_secret;
-pub mod authenticator;
+pub mod assembly;
+pub mod authn;
+pub mod authz;
 pub mod clock;
 pub mod config;
-pub mod key_format;
-pub mod keys;
-pub mod policy;
-pub mod principal;
+pub mod credentials;
+mod error;
 mod random;
-pub mod requirement;
-pub mod set;
+pub mod secret;
 pub mod store;
 pub mod usage;
 
-pub use admin_secret::{AdminSecret, AdminSecretError, SecretSource};
-pub use authenticator::{Authenticator, Outcome};
+use std::future::Future;
+use std::pin::Pin;
+
+pub use assembly::{Core, Opened, Settings, StoreChoice};
+pub use authn::{Authenticator, Outcome};
+pub use authz::{
+    BitSet, Check, CheckFn, Decision, Policy, PolicyError, PolicySpec, Principal, PrincipalKind,
+    Requirement, RoleSpec,
+};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::{ConfigError, EnvConfig};
-pub use key_format::KeyFormat;
-pub use keys::{
-    CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyRing, KeyRingConfig, KeyState, KeyUse,
-    NewKey, Renewed, Secret,
+pub use credentials::admin_secret::{AdminSecret, AdminSecretError, SecretSource};
+pub use credentials::api_key::{
+    CreatedKey, Expiry, KeyError, KeyFormat, KeyInfo, KeyRejection, KeyRing, KeyState, NewKey,
+    Renewed,
 };
-pub use policy::{Policy, PolicyError, PolicySpec, RoleSpec};
-pub use principal::{Principal, PrincipalKind};
+pub use error::Error;
 pub use random::RandomError;
-pub use requirement::{Check, CheckFn, Decision, Requirement};
-pub use set::BitSet;
-pub use store::{RedbStore, Store, StoreError, UsageOutcome, UsageRecord};
+pub use secret::Secret;
+pub use store::{RedbStore, SharedStore, Store, StoreError, UsageOutcome};
 pub use usage::UsageConfig;
+
+/// A boxed, sendable future, as object-safe async traits return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -1,14 +1,15 @@
 //! The authenticator chain: position order, fall-through on "not mine", stop on "rejected",
-//! duplicate positions refused.
+//! 429 on "throttled", duplicate positions refused.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
+use std::time::Duration;
+
 use axum::Router;
-use axum::http::request::Parts;
 use axum::routing::get;
-use guard_axum::guard_core::authenticator::{Authenticator, BoxFuture, Outcome};
+use guard_axum::guard_core::authn::{AuthRequest, Authenticator, Description, Outcome, Verdict};
 use guard_axum::guard_core::{Principal as CorePrincipal, PrincipalKind};
-use guard_axum::{Guard, GuardError, NewKey, Policy, Principal, protected};
+use guard_axum::{ErrorContext, Guard, GuardError, NewKey, Principal, protected};
 use guard_tests::{TestServer, client};
 
 guard_axum::policy! {
@@ -16,17 +17,17 @@ guard_axum::policy! {
 }
 
 /// Answers for requests carrying `X-Test-<tag>`: `yes` authenticates as `<tag>`, `no` rejects,
-/// anything else is not its business.
+/// `slow-down` throttles, anything else is not its business. It answers later (through a
+/// future), as an authenticator that must wait for something would.
 struct Tagged(&'static str);
 
 impl Authenticator for Tagged {
-    fn authenticate<'a>(&'a self, parts: &'a Parts) -> BoxFuture<'a, Outcome> {
-        Box::pin(async move {
+    fn authenticate<'a>(&'a self, request: &'a AuthRequest<'a>) -> Verdict<'a> {
+        Verdict::later(async move {
             let header = format!("x-test-{}", self.0);
-            match parts.headers.get(header.as_str()).map(|v| v.as_bytes()) {
+            match request.headers().get(header.as_str()).map(|v| v.as_bytes()) {
                 Some(b"yes") => {
-                    let policy = Policy::new(&POLICY).unwrap();
-                    let grant = policy.grant(&["member"]);
+                    let grant = request.policy().grant(&["member"]);
                     Outcome::Authenticated(CorePrincipal::new(
                         PrincipalKind::Custom,
                         self.0,
@@ -34,14 +35,17 @@ impl Authenticator for Tagged {
                         &grant,
                     ))
                 }
-                Some(b"no") => Outcome::Rejected("told to reject"),
+                Some(b"no") => Outcome::rejected("told to reject"),
+                Some(b"slow-down") => {
+                    Outcome::Throttled { retry_after: Duration::from_millis(2500) }
+                }
                 _ => Outcome::NotMine,
             }
         })
     }
 
-    fn challenge(&self) -> Option<&str> {
-        Some("Tagged")
+    fn describe(&self) -> Description {
+        Description::new("Tagged")
     }
 
     fn name(&self) -> &str {
@@ -138,4 +142,28 @@ async fn the_built_in_can_move_and_positions_must_be_unique() {
     assert!(matches!(error, GuardError::DuplicatePosition { position: 100, .. }), "{error}");
     let message = error.to_string();
     assert!(message.contains("squatter") && message.contains("position 100"), "{message}");
+}
+
+#[tokio::test]
+async fn throttled_is_a_429_with_retry_after_through_the_error_hook() {
+    let dir = tempfile::tempdir().unwrap();
+    let guard = Guard::builder(&POLICY)
+        .database(dir.path().join("g.redb"))
+        .authenticator(50, Tagged("first"))
+        .error_response(|e: &ErrorContext<'_>| format!("custom {} {}", e.status.as_u16(), e.code))
+        .build()
+        .unwrap();
+    let key = guard.create_key(NewKey::default()).unwrap().key.expose().to_owned();
+    let server = serve(&guard).await;
+    let response = client()
+        .get(server.url("/who"))
+        .header("x-test-first", "slow-down")
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429, "throttling stops the chain: the key is not tried");
+    assert_eq!(response.headers()["retry-after"], "3", "whole seconds, rounded up");
+    assert_eq!(response.text().await.unwrap(), "custom 429 rate_limited");
+    server.stop().await.unwrap();
 }

@@ -155,7 +155,7 @@ async fn the_key_lifecycle_over_http() {
     let (status, usage) =
         admin(&client, &server, Method::GET, &format!("/auth/keys/{id}/usage"), None).await;
     assert_eq!(status, 200);
-    let outcomes: Vec<&str> = usage["records"]
+    let outcomes: Vec<&str> = usage["recent"]
         .as_array()
         .unwrap()
         .iter()
@@ -163,13 +163,13 @@ async fn the_key_lifecycle_over_http() {
         .collect();
     assert_eq!(outcomes, ["ok", "expired", "ok", "revoked", "forbidden", "ok"]);
     assert_eq!(usage["total_uses"], 6);
-    assert_eq!(usage["records"][0]["route"], "/secure");
-    assert_eq!(usage["records"][0]["method"], "GET");
-    assert_eq!(usage["records"][4]["route"], "/admin");
+    assert_eq!(usage["recent"][0]["route"], "/secure");
+    assert_eq!(usage["recent"][0]["method"], "GET");
+    assert_eq!(usage["recent"][4]["route"], "/admin");
     assert!(!usage.to_string().contains(&key));
     let (_, one) =
         admin(&client, &server, Method::GET, &format!("/auth/keys/{id}/usage?limit=1"), None).await;
-    assert_eq!(one["records"].as_array().unwrap().len(), 1);
+    assert_eq!(one["recent"].as_array().unwrap().len(), 1);
 
     // Delete: 204, then the id is gone everywhere.
     let path = format!("/auth/keys/{id}");
@@ -391,14 +391,18 @@ async fn concurrent_requests_are_counted_exactly_and_flushed_on_shutdown() {
     for request in requests {
         assert_eq!(request.await.unwrap(), 200);
     }
-    // Exact at once, before any flush.
+    // Exact at once, before any flush: the counters, the last 100 requests (the default kept),
+    // and rollups that add up to every request.
     let (_, info) = admin(&client, &server, Method::GET, &format!("/auth/keys/{id}"), None).await;
     assert_eq!(info["total_uses"], N);
     assert_eq!(info["last_used_at"], "2026-11-22T13:09:00Z");
-    let (_, usage) =
-        admin(&client, &server, Method::GET, &format!("/auth/keys/{id}/usage?limit=1000"), None)
-            .await;
-    assert_eq!(usage["records"].as_array().unwrap().len(), N);
+    let usage_path = format!("/auth/keys/{id}/usage?limit=1000&granularity=minute");
+    let (_, usage) = admin(&client, &server, Method::GET, &usage_path, None).await;
+    assert_eq!(usage["recent"].as_array().unwrap().len(), 100);
+    let counted = |usage: &Value| -> u64 {
+        usage["rollups"].as_array().unwrap().iter().map(|r| r["count"].as_u64().unwrap()).sum()
+    };
+    assert_eq!(counted(&usage), N as u64);
 
     // Graceful shutdown flushes; a restart reads the same counts and records.
     server.stop().await.unwrap();
@@ -408,10 +412,9 @@ async fn concurrent_requests_are_counted_exactly_and_flushed_on_shutdown() {
     let server = TestServer::start(demo::app(&guard)).await.unwrap();
     let (_, info) = admin(&client, &server, Method::GET, &format!("/auth/keys/{id}"), None).await;
     assert_eq!(info["total_uses"], N);
-    let (_, usage) =
-        admin(&client, &server, Method::GET, &format!("/auth/keys/{id}/usage?limit=1000"), None)
-            .await;
-    assert_eq!(usage["records"].as_array().unwrap().len(), N);
+    let (_, usage) = admin(&client, &server, Method::GET, &usage_path, None).await;
+    assert_eq!(usage["recent"].as_array().unwrap().len(), 100);
+    assert_eq!(counted(&usage), N as u64);
     server.stop().await.unwrap();
 }
 

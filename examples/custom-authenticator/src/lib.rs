@@ -11,12 +11,10 @@
 //! Run it with `cargo run -p custom-authenticator` (see `main.rs`).
 
 use axum::Router;
-use axum::http::HeaderMap;
-use axum::http::request::Parts;
 use axum::routing::get;
-use guard_axum::guard_core::authenticator::{Authenticator, BoxFuture, Outcome};
+use guard_axum::guard_core::authn::{AuthRequest, Authenticator, Description, Outcome, Verdict};
 use guard_axum::guard_core::{Principal as CorePrincipal, PrincipalKind};
-use guard_axum::{Guard, GuardError, Policy, Principal, protected};
+use guard_axum::{Guard, GuardError, Principal, protected};
 
 guard_axum::policy! {
     roles {
@@ -31,13 +29,12 @@ pub const POSITION: u32 = 50;
 /// Trusts identities forwarded by a proxy that signs them with `key`.
 pub struct ProxySignature {
     key: [u8; 32],
-    policy: Policy,
 }
 
 impl ProxySignature {
     /// An authenticator for identities signed with `key`.
-    pub fn new(key: [u8; 32]) -> Result<Self, GuardError> {
-        Ok(ProxySignature { key, policy: Policy::new(&POLICY)? })
+    pub fn new(key: [u8; 32]) -> Self {
+        ProxySignature { key }
     }
 
     /// What a proxy holding `key` sends for `user` with `roles`.
@@ -45,7 +42,9 @@ impl ProxySignature {
         blake3::keyed_hash(key, format!("{user}\n{roles}").as_bytes()).to_hex().to_string()
     }
 
-    fn outcome(&self, headers: &HeaderMap) -> Outcome {
+    /// Decided from the headers alone, so it answers at once (`Verdict::Now`).
+    fn outcome(&self, request: &AuthRequest<'_>) -> Outcome {
+        let headers = request.headers();
         // `None`: absent; `Some(None)`: present but not text.
         let text = |name: &str| headers.get(name).map(|v| v.to_str().ok());
         let (user, roles, signature) =
@@ -54,12 +53,12 @@ impl ProxySignature {
             return Outcome::NotMine;
         }
         let (Some(Some(user)), Some(Some(signature))) = (user, signature) else {
-            return Outcome::Rejected("incomplete or unreadable forwarded identity");
+            return Outcome::rejected("incomplete or unreadable forwarded identity");
         };
         let roles = match roles {
             None => "",
             Some(Some(roles)) => roles,
-            Some(None) => return Outcome::Rejected("unreadable forwarded roles"),
+            Some(None) => return Outcome::rejected("unreadable forwarded roles"),
         };
         // blake3::Hash compares in constant time.
         let expected = blake3::keyed_hash(&self.key, format!("{user}\n{roles}").as_bytes());
@@ -67,7 +66,7 @@ impl ProxySignature {
             Ok(presented) if presented == expected && !user.is_empty() => {
                 let roles: Vec<&str> =
                     roles.split(',').map(str::trim).filter(|r| !r.is_empty()).collect();
-                let grant = self.policy.grant(&roles);
+                let grant = request.policy().grant(&roles);
                 Outcome::Authenticated(CorePrincipal::new(
                     PrincipalKind::Custom,
                     user,
@@ -75,14 +74,19 @@ impl ProxySignature {
                     &grant,
                 ))
             }
-            _ => Outcome::Rejected("bad proxy signature"),
+            _ => Outcome::rejected("bad proxy signature"),
         }
     }
 }
 
 impl Authenticator for ProxySignature {
-    fn authenticate<'a>(&'a self, parts: &'a Parts) -> BoxFuture<'a, Outcome> {
-        Box::pin(std::future::ready(self.outcome(&parts.headers)))
+    fn authenticate<'a>(&'a self, request: &'a AuthRequest<'a>) -> Verdict<'a> {
+        Verdict::Now(self.outcome(request))
+    }
+
+    /// Identity headers only the proxy sets: nothing a client could be asked for.
+    fn describe(&self) -> Description {
+        Description::new("ProxySignature").without_challenge()
     }
 
     fn name(&self) -> &str {
@@ -94,7 +98,7 @@ impl Authenticator for ProxySignature {
 pub fn guard(builder_db: &std::path::Path, key: [u8; 32]) -> Result<Guard, GuardError> {
     Guard::builder(&POLICY)
         .database(builder_db)
-        .authenticator(POSITION, ProxySignature::new(key)?)
+        .authenticator(POSITION, ProxySignature::new(key))
         .build()
 }
 

@@ -155,6 +155,6 @@ async fn a_graceful_stop_flushes_usage() {
     let usage: Value =
         admin_get(&client, demo.url(&format!("/auth/keys/{id}/usage")), secret).await;
     assert_eq!(usage["total_uses"], 7);
-    assert_eq!(usage["records"].as_array().unwrap().len(), 7);
+    assert_eq!(usage["recent"].as_array().unwrap().len(), 7);
     demo.kill_9();
 }

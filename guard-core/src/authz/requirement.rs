@@ -2,9 +2,9 @@
 
 use http::request::Parts;
 
-use crate::authenticator::BoxFuture;
-use crate::principal::{Principal, PrincipalKind};
-use crate::set::BitSet;
+use super::principal::{Principal, PrincipalKind};
+use super::set::BitSet;
+use crate::BoxFuture;
 
 /// A requirement, resolved to policy indices at compile time by `#[protected]` and
 /// `#[api_key]`. Deciding one never allocates, unless it has a check to run.
@@ -174,7 +174,7 @@ impl Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Policy, PolicySpec, RoleSpec};
+    use crate::authz::policy::{Policy, PolicySpec, RoleSpec};
 
     static SPEC: PolicySpec = PolicySpec::new(
         1,

@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use guard_core::AdminSecretError;
-use guard_core::keys::KeyError;
+use guard_core::credentials::api_key::KeyError;
 use guard_core::store::StoreError;
 use serde::de::DeserializeOwned;
 
@@ -40,7 +40,7 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
     }
 
-    fn store(error: &StoreError) -> Self {
+    pub(crate) fn store(error: &StoreError) -> Self {
         match error {
             StoreError::Cancelled => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -11,6 +11,9 @@
 
 use crate::random::{self, RandomError};
 
+/// The prefix of API keys unless the application chooses another.
+pub const DEFAULT_PREFIX: &str = "gk";
+
 /// Length of a key id.
 pub const ID_LEN: usize = 12;
 /// Length of the secret part.
@@ -47,12 +50,13 @@ pub struct ParsedKey<'a> {
 }
 
 /// A freshly generated key: show `plaintext` to its owner once, keep `hash`.
+#[non_exhaustive]
 pub struct GeneratedKey {
     /// The public id.
     pub id: String,
     /// The whole key. Never stored, never logged.
     pub plaintext: String,
-    /// blake3 of the whole key.
+    /// blake3 of [`ParsedKey::hashed`]: what is stored.
     pub hash: blake3::Hash,
 }
 
@@ -64,7 +68,7 @@ impl std::fmt::Debug for GeneratedKey {
 
 impl Default for KeyFormat {
     fn default() -> Self {
-        KeyFormat { prefix: "gk".to_owned() }
+        KeyFormat { prefix: DEFAULT_PREFIX.to_owned() }
     }
 }
 

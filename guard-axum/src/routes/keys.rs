@@ -5,20 +5,19 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use guard_core::clock::{parse_rfc3339, to_rfc3339};
-use guard_core::keys::{Expiry, KeyInfo, KeyState, NewKey};
-use guard_core::store::{UsageOutcome, UsageRecord};
+use guard_core::credentials::api_key::{Expiry, KeyInfo, KeyState, NewKey};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
-use super::Admin;
+use super::admin::Admin;
 use super::error::{AdminJson, ApiError};
 use crate::Guard;
-use crate::guard::run_blocking;
 
 /// The longest key name accepted, in characters.
 const MAX_NAME_CHARS: usize = 200;
 /// Page size of `GET /keys` when none is asked for, and the largest allowed.
-const DEFAULT_PAGE: usize = 100;
-const MAX_PAGE: usize = 1000;
+pub(super) const DEFAULT_PAGE: usize = 100;
+pub(super) const MAX_PAGE: usize = 1000;
 
 /// A key as the admin API shows it: never the key itself.
 #[derive(Debug, Serialize)]
@@ -130,19 +129,21 @@ pub(crate) async fn create(
         }
         .expiry()?,
     };
-    let keys = guard.keys_arc();
-    let created = run_blocking(move || keys.create(new)).await?;
+    let created = guard.keys().create(new).await?;
     tracing::info!(id = %created.info.id, "API key created");
     let body = CreatedKeyBody { key: created.key.expose().to_owned(), info: created.info.into() };
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-/// `GET /keys` query.
+/// `GET /keys` query. Unknown parameters are refused, but for the API key itself, which
+/// may travel in the query of any route.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Page {
     limit: Option<usize>,
     offset: Option<usize>,
+    #[serde(rename = "api-key")]
+    _api_key: Option<IgnoredAny>,
 }
 
 #[derive(Debug, Serialize)]
@@ -173,7 +174,7 @@ pub(crate) async fn list(
 }
 
 /// The `{id}` of a key route. A path that does not even decode names no key: 404.
-fn key_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+pub(super) fn key_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(id)| id).map_err(|_| ApiError::no_such_key())
 }
 
@@ -190,9 +191,7 @@ pub(crate) async fn revoke(
     State(guard): State<Guard>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<KeyBody>, ApiError> {
-    let id = key_id(id)?;
-    let keys = guard.keys_arc();
-    let info = run_blocking(move || keys.revoke(&id)).await?;
+    let info = guard.keys().revoke(&key_id(id)?).await?;
     tracing::info!(id = %info.id, "API key revoked");
     Ok(Json(info.into()))
 }
@@ -214,8 +213,7 @@ pub(crate) async fn renew(
     // An unknown id is a 404 even when the body is also wrong.
     guard.keys().get(&id)?;
     let expiry = body.expiry()?;
-    let keys = guard.keys_arc();
-    let renewed = run_blocking(move || keys.renew(&id, expiry)).await?;
+    let renewed = guard.keys().renew(&id, expiry).await?;
     tracing::info!(id = %renewed.info.id, reactivated = renewed.reactivated, "API key renewed");
     Ok(Json(RenewedBody { reactivated: renewed.reactivated, info: renewed.info.into() }))
 }
@@ -226,66 +224,7 @@ pub(crate) async fn delete(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let id = key_id(id)?;
-    let keys = guard.keys_arc();
-    let deleted = id.clone();
-    run_blocking(move || keys.delete(&id)).await?;
-    tracing::info!(id = %deleted, "API key deleted");
+    guard.keys().delete(&id).await?;
+    tracing::info!(id = %id, "API key deleted");
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// `GET /keys/{id}/usage` query.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct UsageQuery {
-    limit: Option<usize>,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct UsageBody {
-    id: String,
-    total_uses: u64,
-    last_used_at: Option<String>,
-    records: Vec<UsageRecordBody>,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct UsageRecordBody {
-    at: String,
-    outcome: UsageOutcome,
-    method: String,
-    route: String,
-}
-
-impl From<UsageRecord> for UsageRecordBody {
-    fn from(record: UsageRecord) -> Self {
-        UsageRecordBody {
-            at: to_rfc3339(record.at),
-            outcome: record.outcome,
-            method: record.method,
-            route: record.route,
-        }
-    }
-}
-
-pub(crate) async fn usage(
-    _: Admin,
-    State(guard): State<Guard>,
-    id: Result<Path<String>, PathRejection>,
-    query: Result<Query<UsageQuery>, QueryRejection>,
-) -> Result<Json<UsageBody>, ApiError> {
-    let id = key_id(id)?;
-    let info = guard.keys().get(&id)?;
-    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(format!("`limit` must be between 1 and {MAX_PAGE}")));
-    }
-    let keys = guard.keys_arc();
-    let records = run_blocking(move || keys.usage(&id, limit)).await?;
-    Ok(Json(UsageBody {
-        id: info.id,
-        total_uses: info.total_uses,
-        last_used_at: info.last_used_at.map(to_rfc3339),
-        records: records.into_iter().map(UsageRecordBody::from).collect(),
-    }))
 }

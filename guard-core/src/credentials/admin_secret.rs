@@ -8,9 +8,11 @@
 //! hash kept in the store by an earlier start; else a new secret, generated on this first
 //! start, shown once to the operator and kept only as a hash.
 
-use crate::keys::Secret;
+use std::sync::{PoisonError, RwLock};
+
 use crate::random::{self, RandomError};
-use crate::store::{Store, StoreError};
+use crate::secret::Secret;
+use crate::store::{SharedStore, StoreError};
 
 const HASH_META_KEY: &str = "admin_secret_hash";
 
@@ -74,9 +76,9 @@ pub struct Established {
 }
 
 /// Decides the admin secret at startup.
-pub fn establish(
+pub async fn establish(
     configured: Option<&str>,
-    store: &dyn Store,
+    store: &SharedStore,
 ) -> Result<Established, AdminSecretError> {
     if let Some(secret) = configured {
         return Ok(Established {
@@ -85,7 +87,7 @@ pub fn establish(
             generated: None,
         });
     }
-    if let Some(bytes) = store.meta(HASH_META_KEY)? {
+    if let Some(bytes) = store.meta(HASH_META_KEY.into()).await? {
         let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
             StoreError::Damaged("the stored admin secret hash is not 32 bytes".into())
         })?;
@@ -95,26 +97,73 @@ pub fn establish(
             generated: None,
         });
     }
-    let (secret, plaintext) = generate(store)?;
+    let (secret, plaintext) = generate(store).await?;
     Ok(Established { secret, source: SecretSource::Generated, generated: Some(plaintext) })
 }
 
-/// Replaces a generated admin secret with a new one, durably; returns its hash and plaintext.
-pub fn rotate(store: &dyn Store) -> Result<(AdminSecret, Secret), AdminSecretError> {
-    generate(store)
-}
-
-fn generate(store: &dyn Store) -> Result<(AdminSecret, Secret), AdminSecretError> {
+async fn generate(store: &SharedStore) -> Result<(AdminSecret, Secret), AdminSecretError> {
     let plaintext = format!("gka_{}", random::base62(43)?);
     let secret = AdminSecret::new(&plaintext);
-    store.set_meta(HASH_META_KEY, secret.0.as_bytes())?;
+    store.set_meta(HASH_META_KEY.into(), secret.0.as_bytes().to_vec()).await?;
     Ok((secret, Secret::new(plaintext)))
+}
+
+/// The admin secret in force: verified on every admin request, rotated in place.
+pub struct AdminGate {
+    secret: RwLock<AdminSecret>,
+    source: SecretSource,
+    store: SharedStore,
+}
+
+impl std::fmt::Debug for AdminGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminGate").field("source", &self.source).finish_non_exhaustive()
+    }
+}
+
+impl AdminGate {
+    /// The gate for an established secret.
+    pub fn new(established: &Established, store: SharedStore) -> Self {
+        AdminGate {
+            secret: RwLock::new(established.secret.clone()),
+            source: established.source,
+            store,
+        }
+    }
+
+    /// Where the secret came from.
+    pub fn source(&self) -> SecretSource {
+        self.source
+    }
+
+    /// Whether `presented` is the admin secret (constant-time).
+    pub fn verify(&self, presented: &[u8]) -> bool {
+        self.secret.read().unwrap_or_else(PoisonError::into_inner).verify(presented)
+    }
+
+    /// Replaces a generated secret with a new one, durably, and returns it (the only copy);
+    /// the old one stops working at once. A configured secret is changed where it is
+    /// configured: [`AdminSecretError::Configured`].
+    pub async fn rotate(&self) -> Result<Secret, AdminSecretError> {
+        if self.source == SecretSource::Configured {
+            return Err(AdminSecretError::Configured);
+        }
+        let (hash, plaintext) = generate(&self.store).await?;
+        *self.secret.write().unwrap_or_else(PoisonError::into_inner) = hash;
+        Ok(plaintext)
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::store::RedbStore;
+
+    fn open(path: &std::path::Path) -> SharedStore {
+        Arc::new(RedbStore::open(path).unwrap())
+    }
 
     #[test]
     fn verifies_only_the_secret() {
@@ -130,8 +179,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.redb");
         let plaintext = {
-            let store = RedbStore::open(&path).unwrap();
-            let first = establish(None, &store).unwrap();
+            let store = open(&path);
+            let first = pollster::block_on(establish(None, &store)).unwrap();
             assert_eq!(first.source, SecretSource::Generated);
             first.generated.unwrap().expose().to_owned()
         };
@@ -141,18 +190,24 @@ mod tests {
                 .windows(plaintext.len())
                 .any(|w| w == plaintext.as_bytes())
         );
-        let store = RedbStore::open(&path).unwrap();
-        let again = establish(None, &store).unwrap();
+        let store = open(&path);
+        let again = pollster::block_on(establish(None, &store)).unwrap();
         assert_eq!(again.source, SecretSource::Stored);
         assert!(again.generated.is_none());
         assert!(again.secret.verify(plaintext.as_bytes()));
 
-        let (rotated, new_plaintext) = rotate(&store).unwrap();
-        assert!(!rotated.verify(plaintext.as_bytes()));
-        assert!(establish(None, &store).unwrap().secret.verify(new_plaintext.expose().as_bytes()));
+        let gate = AdminGate::new(&again, Arc::clone(&store));
+        let rotated = pollster::block_on(gate.rotate()).unwrap();
+        assert!(!gate.verify(plaintext.as_bytes()));
+        assert!(gate.verify(rotated.expose().as_bytes()));
+        let reopened = pollster::block_on(establish(None, &store)).unwrap();
+        assert!(reopened.secret.verify(rotated.expose().as_bytes()));
 
-        let configured = establish(Some("from-the-environment"), &store).unwrap();
+        let configured =
+            pollster::block_on(establish(Some("from-the-environment"), &store)).unwrap();
         assert_eq!(configured.source, SecretSource::Configured);
         assert!(configured.secret.verify(b"from-the-environment"));
+        let gate = AdminGate::new(&configured, store);
+        assert!(matches!(pollster::block_on(gate.rotate()), Err(AdminSecretError::Configured)));
     }
 }

@@ -6,9 +6,10 @@
 //! transitively) and its effective permissions.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::set::{BitSet, MAX_ENTRIES};
-use crate::store::{Store, StoreError};
+use super::set::{BitSet, MAX_ENTRIES};
+use crate::store::{SharedStore, StoreError};
 
 /// Where the policy is recorded in the store's settings.
 pub const POLICY_META_KEY: &str = "policy";
@@ -94,8 +95,11 @@ struct RoleGrant {
 }
 
 /// What a list of role names grants, resolved against a [`Policy`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grant {
+    /// The names as assigned (stored), deduplicated, in the order given; undeclared ones
+    /// included, so that what was assigned is shown as it was.
+    pub assigned: Vec<String>,
     /// The declared roles among the names, deduplicated, in declaration order.
     pub role_names: Vec<&'static str>,
     /// Those roles and every role they inherit.
@@ -179,13 +183,13 @@ impl Policy {
 
     /// Records [`Policy::describe`] in the store, if it differs from what is there; returns
     /// whether it did.
-    pub fn record(&self, store: &dyn Store) -> Result<bool, StoreError> {
+    pub async fn record(&self, store: &SharedStore) -> Result<bool, StoreError> {
         let description =
             serde_json::to_vec(&self.describe()).map_err(|e| StoreError::Damaged(e.to_string()))?;
-        if store.meta(POLICY_META_KEY)?.as_deref() == Some(description.as_slice()) {
+        if store.meta(POLICY_META_KEY.into()).await?.as_deref() == Some(description.as_slice()) {
             return Ok(false);
         }
-        store.set_meta(POLICY_META_KEY, &description)?;
+        store.set_meta(POLICY_META_KEY.into(), description).await?;
         Ok(true)
     }
 
@@ -208,13 +212,12 @@ impl Policy {
     /// [`Grant::unknown`].
     pub fn grant<S: AsRef<str>>(&self, names: &[S]) -> Grant {
         let mut assigned = BitSet::EMPTY;
-        let mut grant = Grant {
-            role_names: Vec::new(),
-            roles: BitSet::EMPTY,
-            permissions: BitSet::EMPTY,
-            unknown: Vec::new(),
-        };
+        let mut grant = Grant::default();
         for name in names {
+            if grant.assigned.iter().any(|a| a == name.as_ref()) {
+                continue;
+            }
+            grant.assigned.push(name.as_ref().to_owned());
             match self.role(name.as_ref()) {
                 Some(i) => {
                     assigned.insert(i);
@@ -225,6 +228,37 @@ impl Policy {
             }
         }
         grant.role_names = assigned.iter().map(|i| self.spec.roles[i].name).collect();
+        grant
+    }
+}
+
+/// Grants interned by role list: credentials holding the same roles share one [`Grant`], so
+/// an index of a million keys holds a handful of grants, not a million.
+#[derive(Debug)]
+pub struct Grants {
+    policy: Arc<Policy>,
+    interned: Mutex<HashMap<Vec<String>, Arc<Grant>>>,
+}
+
+impl Grants {
+    /// An empty interner for `policy`.
+    pub fn new(policy: Arc<Policy>) -> Self {
+        Grants { policy, interned: Mutex::new(HashMap::new()) }
+    }
+
+    /// The policy grants are resolved against.
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.policy
+    }
+
+    /// What holding `roles` grants, shared with every other holder of the same list.
+    pub fn of(&self, roles: &[String]) -> Arc<Grant> {
+        let mut interned = self.interned.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(grant) = interned.get(roles) {
+            return Arc::clone(grant);
+        }
+        let grant = Arc::new(self.policy.grant(roles));
+        interned.insert(roles.to_vec(), Arc::clone(&grant));
         grant
     }
 }
@@ -277,7 +311,8 @@ mod tests {
         assert_eq!(admin.role_names, vec!["admin"]);
         assert_eq!(admin.roles, BitSet::from_indices([0, 1, 2]));
         assert_eq!(admin.permissions, BitSet::from_indices([0, 1, 2]));
-        let viewer = policy.grant(&["viewer", "ghost"]);
+        let viewer = policy.grant(&["viewer", "ghost", "viewer"]);
+        assert_eq!(viewer.assigned, ["viewer", "ghost"]);
         assert_eq!(viewer.roles, BitSet::from_indices([0]));
         assert_eq!(viewer.permissions, BitSet::from_indices([0]));
         assert_eq!(viewer.unknown, vec!["ghost".to_owned()]);
@@ -286,12 +321,13 @@ mod tests {
     #[test]
     fn recorded_in_the_store_when_it_changes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::RedbStore::open(dir.path().join("p.redb")).unwrap();
+        let store: SharedStore =
+            Arc::new(crate::store::RedbStore::open(dir.path().join("p.redb")).unwrap());
         let policy = Policy::new(&SPEC).unwrap();
-        assert!(policy.record(&store).unwrap());
-        assert!(!policy.record(&store).unwrap(), "unchanged: not written again");
-        let stored: serde_json::Value =
-            serde_json::from_slice(&store.meta(POLICY_META_KEY).unwrap().unwrap()).unwrap();
+        assert!(pollster::block_on(policy.record(&store)).unwrap());
+        assert!(!pollster::block_on(policy.record(&store)).unwrap(), "not written again");
+        let stored = pollster::block_on(store.meta(POLICY_META_KEY.into())).unwrap().unwrap();
+        let stored: serde_json::Value = serde_json::from_slice(&stored).unwrap();
         assert_eq!(stored["roles"][2]["name"], "admin");
         assert_eq!(stored["roles"][2]["inherits"], serde_json::json!(["editor"]));
         assert_eq!(stored["roles"][2]["permissions"], serde_json::json!(["manage_keys"]));

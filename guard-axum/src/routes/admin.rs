@@ -1,67 +1,22 @@
-//! The admin API (contract: see DESIGN.md, "Admin routes"), mounted by the application:
-//! `router.nest("/auth", guard.admin_router())`.
-//!
-//! A request is admitted by the admin secret in `X-Admin-Secret` (compared in constant time),
-//! or, if the application named one with `GuardBuilder::admin_permission`, by credentials
-//! granting that permission. A wrong secret is a 401 even if other credentials are present:
-//! invalid credentials never fall through. Bodies are JSON, capped in size, with unknown
-//! fields refused; every error is a JSON body in the contract's shape.
-
-mod error;
-mod keys;
+//! Admission to the admin API: by the admin secret in `X-Admin-Secret` (compared in constant
+//! time), or, if the application named one with `GuardBuilder::admin_permission`, by
+//! credentials granting that permission. A wrong secret is a 401 even if other credentials are
+//! present: invalid credentials never fall through.
 
 use axum::Json;
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use guard_core::store::UsageOutcome;
 
-pub use self::error::ApiError;
+use super::error::ApiError;
 use crate::Guard;
-use crate::extract::{record_decision, resolve};
+use crate::guard::{record_decision, resolve};
 use crate::rejection::{Rejection, error_response};
 
 /// The header carrying the admin secret.
 pub const ADMIN_SECRET_HEADER: &str = "x-admin-secret";
-
-/// The largest admin request body accepted, in bytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-impl Guard {
-    /// The admin routes, to nest under a prefix of the application's choice (`/auth` in the
-    /// examples):
-    ///
-    /// | route | does |
-    /// |---|---|
-    /// | `POST /keys` | create a key; the only response that shows it |
-    /// | `GET /keys` | list keys with usage, most recently used first (`?limit=&offset=`) |
-    /// | `GET /keys/{id}` | one key with its usage |
-    /// | `POST /keys/{id}/revoke` | revoke |
-    /// | `POST /keys/{id}/renew` | new expiry (`{expires_at?, ttl_days?, never_expires?}`); reactivates |
-    /// | `DELETE /keys/{id}` | delete, with its usage records |
-    /// | `GET /keys/{id}/usage` | recent usage records (`?limit=`) |
-    /// | `POST /admin-secret/rotate` | replace a generated admin secret; shows the new one once |
-    pub fn admin_router<S>(&self) -> Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        Router::new()
-            .route("/keys", post(keys::create).get(keys::list))
-            .route("/keys/{id}", get(keys::get).delete(keys::delete))
-            .route("/keys/{id}/revoke", post(keys::revoke))
-            .route("/keys/{id}/renew", post(keys::renew))
-            .route("/keys/{id}/usage", get(keys::usage))
-            .route("/admin-secret/rotate", post(rotate_secret))
-            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-            // Its own guard layer: the admin API works, and its errors go through the error
-            // hook, even where the application layers the guard only around other routes.
-            .layer(self.layer())
-            .with_state(self.clone())
-    }
-}
 
 /// Proof that a request is an administrator's, and how it was admitted.
 pub(crate) struct Admin {
@@ -127,7 +82,7 @@ impl FromRequestParts<Guard> for Admin {
 }
 
 #[derive(serde::Serialize)]
-struct RotatedSecret {
+pub(super) struct RotatedSecret {
     admin_secret: String,
 }
 
@@ -135,7 +90,7 @@ struct RotatedSecret {
 /// working. Only the holder of the secret may replace it (403 otherwise: a revocable key must
 /// not turn itself into the master secret), and only a generated one (409 when it is
 /// configured in code or the environment).
-async fn rotate_secret(
+pub(super) async fn rotate_secret(
     admin: Admin,
     State(guard): State<Guard>,
 ) -> Result<Json<RotatedSecret>, ApiError> {
@@ -146,17 +101,7 @@ async fn rotate_secret(
             "only the admin secret itself can rotate the admin secret",
         ));
     }
-    let rotating = guard.clone();
-    let secret = match tokio::task::spawn_blocking(move || rotating.rotate_admin_secret()).await {
-        Ok(result) => result?,
-        Err(_) => {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the server is shutting down",
-            ));
-        }
-    };
+    let secret = guard.rotate_admin_secret().await?;
     tracing::info!("admin secret rotated");
     Ok(Json(RotatedSecret { admin_secret: secret.expose().to_owned() }))
 }

@@ -1,0 +1,215 @@
+//! [`GuardBuilder`]: the HTTP concerns of a guard (its authenticators, the admin permission,
+//! the error hook) on top of what [`Settings`] opens in the core.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::http::HeaderValue;
+use axum::response::IntoResponse;
+use guard_core::assembly::{Core, Settings, StoreChoice};
+use guard_core::authn::chain::check_positions;
+use guard_core::authn::{Authenticator, Chain, positions};
+use guard_core::config::{ConfigError, EnvConfig};
+use guard_core::{BitSet, Clock, Error, PolicySpec, SharedStore, UsageConfig};
+
+use super::{Guard, Inner};
+use crate::authn::ApiKeyAuthenticator;
+use crate::authn::api_key::NAME as API_KEY_NAME;
+use crate::rejection::{ErrorContext, ErrorHook};
+
+type SecretHandler = Box<dyn FnOnce(&str) + Send>;
+
+/// Builds a [`Guard`]. Settings made in code win over the environment.
+#[must_use]
+pub struct GuardBuilder {
+    settings: Settings,
+    admin_permission: Option<String>,
+    on_generated_secret: SecretHandler,
+    api_key_in_query: bool,
+    api_key_position: u32,
+    authenticators: Vec<(u32, Box<dyn Authenticator>)>,
+    error_hook: Option<ErrorHook>,
+}
+
+impl GuardBuilder {
+    pub(super) fn new(policy: &'static PolicySpec) -> Self {
+        GuardBuilder {
+            settings: Settings::new(policy),
+            admin_permission: None,
+            on_generated_secret: Box::new(print_generated_secret),
+            api_key_in_query: true,
+            api_key_position: positions::API_KEY,
+            authenticators: Vec::new(),
+            error_hook: None,
+        }
+    }
+
+    /// Fills every setting not made in code from the environment (`GUARD_DB`,
+    /// `GUARD_ADMIN_SECRET`, `GUARD_KEY_TTL_DAYS`).
+    pub fn with_env(mut self) -> Result<Self, ConfigError> {
+        self.settings.env = EnvConfig::from_env()?;
+        Ok(self)
+    }
+
+    /// The redb file (default `guard.redb`).
+    pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
+        self.settings.store = Some(StoreChoice::File(path.into()));
+        self
+    }
+
+    /// A store of the application's own instead of a redb file: anything implementing
+    /// [`guard_core::Store`].
+    pub fn store(mut self, store: SharedStore) -> Self {
+        self.settings.store = Some(StoreChoice::Shared(store));
+        self
+    }
+
+    /// The secret that admits requests to the admin API in `X-Admin-Secret`. Without one
+    /// (here or in `GUARD_ADMIN_SECRET`), a secret is generated on the first start, shown once
+    /// on stderr, and kept as a hash in the store.
+    pub fn admin_secret(mut self, secret: impl Into<String>) -> Self {
+        self.settings.admin_secret = Some(secret.into());
+        self
+    }
+
+    /// Replaces the printing of a generated admin secret (to stderr, by default) with
+    /// `handler`, e.g. to hand it to a secrets manager. It is called at most once.
+    pub fn on_generated_admin_secret(
+        mut self,
+        handler: impl FnOnce(&str) + Send + 'static,
+    ) -> Self {
+        self.on_generated_secret = Box::new(handler);
+        self
+    }
+
+    /// Also admits to the admin API any principal holding this permission (for example
+    /// `manage_keys`), besides the admin secret.
+    pub fn admin_permission(mut self, permission: impl Into<String>) -> Self {
+        self.admin_permission = Some(permission.into());
+        self
+    }
+
+    /// Default lifetime of new and renewed API keys, in days (default 15).
+    pub fn key_ttl_days(mut self, days: u32) -> Self {
+        self.settings.key_ttl_days = Some(days);
+        self
+    }
+
+    /// The prefix of new API keys (default `gk`): 1 to 16 lower-case letters or digits.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.settings.key_prefix = Some(prefix.into());
+        self
+    }
+
+    /// The clock used for expiry and usage times; tests inject a `ManualClock`.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.settings.clock = Some(clock);
+        self
+    }
+
+    /// How usage is recorded and how long it is kept.
+    pub fn usage(mut self, usage: UsageConfig) -> Self {
+        self.settings.usage = usage;
+        self
+    }
+
+    /// Whether API keys are also accepted in the `api-key` query parameter (default yes).
+    /// Keys in URLs end up in proxy logs and browser history; turn this off where you can.
+    pub fn api_key_in_query(mut self, allow: bool) -> Self {
+        self.api_key_in_query = allow;
+        self
+    }
+
+    /// Moves the built-in API key authenticator (default position 100).
+    pub fn api_key_position(mut self, position: u32) -> Self {
+        self.api_key_position = position;
+        self
+    }
+
+    /// Adds an authenticator of the application's own at `position`: lower positions run
+    /// first, and the built-ins sit at [`positions`] (API keys at 100), so 50 runs before
+    /// them and 150 after. Two authenticators at one position fail the build.
+    pub fn authenticator(mut self, position: u32, authenticator: impl Authenticator) -> Self {
+        self.authenticators.push((position, Box::new(authenticator)));
+        self
+    }
+
+    /// Replaces the body of every 401, 403, 429 and 500 the guard produces. The status and
+    /// `WWW-Authenticate` (and `Retry-After`) are kept whatever `hook` returns.
+    ///
+    /// ```no_run
+    /// # guard_axum::policy! { roles { admin: [manage_keys] } }
+    /// # fn main() -> Result<(), guard_axum::GuardError> {
+    /// use guard_axum::{ErrorContext, Guard};
+    ///
+    /// let guard = Guard::builder(&POLICY)
+    ///     .error_response(|error: &ErrorContext<'_>| format!("<h1>{}</h1>", error.detail))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn error_response<R: IntoResponse>(
+        mut self,
+        hook: impl Fn(&ErrorContext<'_>) -> R + Send + Sync + 'static,
+    ) -> Self {
+        self.error_hook = Some(Arc::new(move |context| hook(context).into_response()));
+        self
+    }
+
+    /// Opens the core (store, policy, keys, usage writer, admin secret) and assembles the
+    /// chain of authenticators.
+    pub fn build(self) -> Result<Guard, Error> {
+        // Everything that can fail without the core is checked before it is opened, so that
+        // a secret the core generates is shown right after, before anything else can fail.
+        let policy = guard_core::Policy::new(self.settings.policy)?;
+        let admin_permission = match &self.admin_permission {
+            None => None,
+            Some(name) => {
+                let index = policy
+                    .permission(name)
+                    .ok_or_else(|| Error::UnknownPermission(name.clone()))?;
+                Some(BitSet::from_indices([index]))
+            }
+        };
+        let own = self.authenticators.iter().map(|(p, a)| (*p, a.name()));
+        check_positions(std::iter::once((self.api_key_position, API_KEY_NAME)).chain(own))?;
+        let opened = Core::open(self.settings)?;
+        if let Some(secret) = &opened.generated_admin_secret {
+            (self.on_generated_secret)(secret.expose());
+        }
+        let core = opened.core;
+        let api_keys = ApiKeyAuthenticator::new(Arc::clone(&core.keys), self.api_key_in_query);
+        let mut links: Vec<(u32, Box<dyn Authenticator>)> =
+            vec![(self.api_key_position, Box::new(api_keys))];
+        links.extend(self.authenticators);
+        let chain = Chain::new(links)?;
+        let challenge = chain
+            .challenge()
+            .and_then(|c| HeaderValue::from_str(c).ok())
+            .unwrap_or_else(|| HeaderValue::from_static(r#"ApiKey header="X-API-Key""#));
+        Ok(Guard {
+            inner: Arc::new(Inner {
+                core,
+                chain,
+                challenge,
+                admin_permission,
+                error_hook: self.error_hook,
+            }),
+        })
+    }
+}
+
+/// Shows a generated admin secret to the operator, once, on stderr. Deliberately not through
+/// `tracing`: logs are shipped and kept; this must not be.
+fn print_generated_secret(secret: &str) {
+    eprintln!(
+        "\n\
+         guard: no admin secret was configured, so one was generated. It is shown this once;\n\
+         guard: only its hash is stored, and it stays valid across restarts:\n\
+         guard:\n\
+         guard:     {secret}\n\
+         guard:\n\
+         guard: send it in the X-Admin-Secret header to use the admin API, e.g.\n\
+         guard:     curl -H 'X-Admin-Secret: {secret}' http://127.0.0.1:8080/auth/keys\n\
+         guard: to replace it: POST /auth/admin-secret/rotate, or set GUARD_ADMIN_SECRET.\n"
+    );
+}

@@ -1,0 +1,68 @@
+//! The chain: every authenticator of a guard, in position order.
+
+use super::authenticator::{AuthRequest, Authenticator, Description, Outcome};
+use crate::error::Error;
+
+/// The authenticators of a guard, lower positions first. Each runs only if all before it
+/// answered "not mine"; the first other answer decides.
+pub struct Chain {
+    links: Vec<(u32, Box<dyn Authenticator>)>,
+    challenge: Option<String>,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let links: Vec<(u32, &str)> = self.links.iter().map(|(p, a)| (*p, a.name())).collect();
+        f.debug_struct("Chain").field("links", &links).finish()
+    }
+}
+
+/// Fails if two of the (position, name) pairs share a position, naming both.
+pub fn check_positions<'a>(links: impl IntoIterator<Item = (u32, &'a str)>) -> Result<(), Error> {
+    let mut links: Vec<(u32, &str)> = links.into_iter().collect();
+    // Stable: among equal positions the registration order is kept, for the error.
+    links.sort_by_key(|(position, _)| *position);
+    match links.windows(2).find(|w| w[0].0 == w[1].0) {
+        Some(pair) => Err(Error::DuplicatePosition {
+            position: pair[0].0,
+            first: pair[0].1.to_owned(),
+            second: pair[1].1.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+impl Chain {
+    /// Orders the authenticators by position. Two at one position are an error: their order
+    /// would be arbitrary.
+    pub fn new(mut links: Vec<(u32, Box<dyn Authenticator>)>) -> Result<Self, Error> {
+        check_positions(links.iter().map(|(p, a)| (*p, a.name())))?;
+        links.sort_by_key(|(position, _)| *position);
+        let challenges: Vec<String> =
+            links.iter().filter_map(|(_, a)| a.describe().challenge()).collect();
+        let challenge = (!challenges.is_empty()).then(|| challenges.join(", "));
+        Ok(Chain { links, challenge })
+    }
+
+    /// Runs the authenticators in order; [`Outcome::NotMine`] if none claimed the request.
+    pub async fn authenticate(&self, request: &AuthRequest<'_>) -> Outcome {
+        for (_, authenticator) in &self.links {
+            match authenticator.authenticate(request).outcome().await {
+                Outcome::NotMine => continue,
+                decided => return decided,
+            }
+        }
+        Outcome::NotMine
+    }
+
+    /// Every authenticator's challenge, in chain order, joined: the `WWW-Authenticate` of a
+    /// request that needs credentials.
+    pub fn challenge(&self) -> Option<&str> {
+        self.challenge.as_deref()
+    }
+
+    /// Each authenticator's position, name and description, in chain order.
+    pub fn describe(&self) -> impl Iterator<Item = (u32, &str, Description)> {
+        self.links.iter().map(|(p, a)| (*p, a.name(), a.describe()))
+    }
+}

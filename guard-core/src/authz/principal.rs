@@ -1,0 +1,182 @@
+//! Who is calling: the principal an authenticator resolved for a request.
+
+use std::sync::{Arc, LazyLock};
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use super::policy::Grant;
+use super::set::BitSet;
+use crate::usage::Tracked;
+
+/// What kind of credential identified a principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PrincipalKind {
+    /// A user, by password.
+    User,
+    /// An API key.
+    ApiKey,
+    /// A user, by login session.
+    Session,
+    /// A user, by bearer token.
+    Token,
+    /// A JSON Web Token issued elsewhere.
+    Jwt,
+    /// Nobody: no credentials were presented.
+    Anonymous,
+    /// Identified by an authenticator of the application's own.
+    Custom,
+}
+
+/// What a principal is: implemented by the in-memory records of credentials (an API key's
+/// entry is its own identity), so that resolving a caller allocates nothing.
+pub trait Identity: Send + Sync + 'static {
+    /// A stable identifier: the key id for an API key, the user id for a user.
+    fn id(&self) -> &str;
+    /// A human-readable name.
+    fn name(&self) -> &str;
+    /// What kind of credential identified the caller.
+    fn kind(&self) -> PrincipalKind;
+    /// What the caller's roles grant.
+    fn grant(&self) -> &Grant;
+}
+
+/// The caller of a request. Cheap to clone: two reference counts.
+///
+/// Roles are held twice: the names assigned (for display) and, as compact sets, the roles and
+/// permissions they grant after inheritance (for checks, which never allocate). A principal
+/// also carries the handle of the credential that proved it, through which the outcome of the
+/// request is recorded.
+#[derive(Clone)]
+pub struct Principal {
+    identity: Arc<dyn Identity>,
+    credential: Option<Arc<dyn Tracked>>,
+}
+
+/// An identity built by value, for authenticators of the application's own and tests.
+struct Owned {
+    id: String,
+    kind: PrincipalKind,
+    name: String,
+    grant: Grant,
+}
+
+impl Identity for Owned {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn kind(&self) -> PrincipalKind {
+        self.kind
+    }
+    fn grant(&self) -> &Grant {
+        &self.grant
+    }
+}
+
+static ANONYMOUS: LazyLock<Principal> = LazyLock::new(|| {
+    Principal::from_identity(Arc::new(Owned {
+        id: String::new(),
+        kind: PrincipalKind::Anonymous,
+        name: "anonymous".to_owned(),
+        grant: Grant::default(),
+    }))
+});
+
+impl Principal {
+    /// A principal holding what `grant` grants.
+    pub fn new(
+        kind: PrincipalKind,
+        id: impl Into<String>,
+        name: impl Into<String>,
+        grant: &Grant,
+    ) -> Self {
+        Self::from_identity(Arc::new(Owned {
+            id: id.into(),
+            kind,
+            name: name.into(),
+            grant: grant.clone(),
+        }))
+    }
+
+    /// The principal an identity describes, without a credential to record uses on.
+    pub fn from_identity(identity: Arc<dyn Identity>) -> Self {
+        Principal { identity, credential: None }
+    }
+
+    /// The principal an identity describes, proved by `credential`, whose uses are recorded.
+    pub fn with_credential(identity: Arc<dyn Identity>, credential: Arc<dyn Tracked>) -> Self {
+        Principal { identity, credential: Some(credential) }
+    }
+
+    /// The caller who presented no credentials.
+    pub fn anonymous() -> Self {
+        ANONYMOUS.clone()
+    }
+
+    /// A stable identifier: the key id for an API key, the user id for a user.
+    pub fn id(&self) -> &str {
+        self.identity.id()
+    }
+
+    /// A human-readable name.
+    pub fn name(&self) -> &str {
+        self.identity.name()
+    }
+
+    /// What kind of credential identified the caller.
+    pub fn kind(&self) -> PrincipalKind {
+        self.identity.kind()
+    }
+
+    /// Whether the caller presented valid credentials.
+    pub fn is_authenticated(&self) -> bool {
+        self.kind() != PrincipalKind::Anonymous
+    }
+
+    /// The declared roles assigned to the caller (without the ones they inherit).
+    pub fn role_names(&self) -> &[&'static str] {
+        &self.identity.grant().role_names
+    }
+
+    /// The roles the caller holds, inherited ones included, as policy indices.
+    pub fn roles(&self) -> &BitSet {
+        &self.identity.grant().roles
+    }
+
+    /// The caller's effective permissions, as policy indices.
+    pub fn permissions(&self) -> &BitSet {
+        &self.identity.grant().permissions
+    }
+
+    /// The credential that proved this principal, if its uses are recorded.
+    pub fn credential(&self) -> Option<&Arc<dyn Tracked>> {
+        self.credential.as_ref()
+    }
+}
+
+impl std::fmt::Debug for Principal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Principal")
+            .field("id", &self.id())
+            .field("kind", &self.kind())
+            .field("name", &self.name())
+            .field("roles", &self.role_names())
+            .finish()
+    }
+}
+
+/// Serializes as `{"id", "name", "kind", "roles"}`, roles by name.
+impl Serialize for Principal {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Principal", 4)?;
+        s.serialize_field("id", self.id())?;
+        s.serialize_field("name", self.name())?;
+        s.serialize_field("kind", &self.kind())?;
+        s.serialize_field("roles", self.role_names())?;
+        s.end()
+    }
+}

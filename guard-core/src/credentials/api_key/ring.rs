@@ -1,0 +1,271 @@
+//! [`KeyRing`]: the API keys of one guard, verified from memory and changed through the
+//! store.
+//!
+//! The index follows the store: every write goes to the store first (durably), then the index
+//! applies the store's changes since its cursor (`KeyStore::key_changes`), its own write among
+//! them. So the next request sees a write as soon as it is acknowledged, and the same path
+//! takes in writes made by another process when [`KeyRing::sync`] runs.
+
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::entry::KeyEntry;
+use super::format::{KeyFormat, hash_key};
+use super::index::KeyIndex;
+use super::{CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyState, NewKey, Renewed};
+use crate::authz::{Grants, Identity, Principal};
+use crate::clock::{Clock, DAY, Timestamp};
+use crate::config::MAX_TTL_DAYS;
+use crate::secret::Secret;
+use crate::store::{CredentialKind, KeyRecord, SharedStore, StoreError, Subject};
+
+/// How many records one load or sync reads per store call.
+const PAGE: usize = 10_000;
+
+/// Settings of a [`KeyRing`].
+#[derive(Debug, Clone)]
+pub struct KeyRingConfig {
+    /// The shape of keys.
+    pub format: KeyFormat,
+    /// Lifetime of a key created or renewed without an explicit expiry, in days.
+    pub default_ttl_days: u32,
+}
+
+/// The API keys of one guard.
+pub struct KeyRing {
+    store: SharedStore,
+    grants: Arc<Grants>,
+    clock: Arc<dyn Clock>,
+    config: KeyRingConfig,
+    index: RwLock<KeyIndex>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing").field("keys", &self.len()).finish_non_exhaustive()
+    }
+}
+
+impl KeyRing {
+    /// Loads every key, with its counters, from `store`.
+    pub async fn load(
+        store: SharedStore,
+        grants: Arc<Grants>,
+        clock: Arc<dyn Clock>,
+        config: KeyRingConfig,
+    ) -> Result<Self, StoreError> {
+        let count = usize::try_from(store.count_keys().await?).unwrap_or(0);
+        let ring = KeyRing {
+            store,
+            grants,
+            clock,
+            config,
+            index: RwLock::new(KeyIndex::with_capacity(count)),
+        };
+        ring.sync().await?;
+        let mut after = None;
+        loop {
+            let page = ring.store.counters(CredentialKind::ApiKey, after.take(), PAGE).await?;
+            let Some((last, _)) = page.last() else { break };
+            after = Some(last.clone());
+            let index = ring.read_index();
+            for (id, counters) in &page {
+                index.set_counters(id, *counters);
+            }
+        }
+        let undeclared =
+            ring.read_index().entries().filter(|e| !e.grant().unknown.is_empty()).count();
+        if undeclared > 0 {
+            tracing::warn!(
+                keys = undeclared,
+                "stored API keys hold roles the policy no longer declares; those grant nothing"
+            );
+        }
+        Ok(ring)
+    }
+
+    /// Applies every change the store made since the index last looked: this process's
+    /// writes, and those of any other process sharing the store.
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        loop {
+            let cursor = self.read_index().cursor;
+            let page = self.store.key_changes(cursor, PAGE).await?;
+            if page.changes.is_empty() {
+                return Ok(());
+            }
+            let mut index = self.write_index();
+            for change in page.changes {
+                // Another sync may have applied it meanwhile: changes apply in order, once.
+                if change.seq > index.cursor {
+                    index.cursor = change.seq;
+                    index.apply(change, &self.grants, &self.config.format);
+                }
+            }
+        }
+    }
+
+    /// The format of this ring's keys.
+    pub fn format(&self) -> &KeyFormat {
+        &self.config.format
+    }
+
+    /// How many keys exist.
+    pub fn len(&self) -> usize {
+        self.read_index().len()
+    }
+
+    /// Whether no key exists.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Verifies a presented key at `now`: a checksum, a lookup by id, one blake3 block, a
+    /// constant-time comparison. Never touches the store, never allocates.
+    pub fn verify(&self, presented: &[u8], now: Timestamp) -> Result<Arc<KeyEntry>, KeyRejection> {
+        let parsed = self.config.format.parse(presented).map_err(|_| KeyRejection::Malformed)?;
+        let entry =
+            self.read_index().get(parsed.id.as_bytes()).cloned().ok_or(KeyRejection::Unknown)?;
+        if !entry.hash_matches(&hash_key(parsed.hashed)) {
+            return Err(KeyRejection::Unknown);
+        }
+        match entry.state(now) {
+            KeyState::Active => Ok(entry),
+            KeyState::Revoked => Err(KeyRejection::Revoked(entry)),
+            KeyState::Expired => Err(KeyRejection::Expired(entry)),
+        }
+    }
+
+    /// Verifies a presented key now and returns its principal.
+    pub fn authenticate(&self, presented: &[u8]) -> Result<Principal, KeyRejection> {
+        self.verify(presented, self.clock.now()).map(|entry| KeyEntry::principal(&entry))
+    }
+
+    /// Creates a key, durably, and returns its plaintext (once).
+    pub async fn create(&self, new: NewKey) -> Result<CreatedKey, KeyError> {
+        let roles = self.validate_roles(new.roles)?;
+        let now = self.clock.now();
+        let expires_at = self.expires_at(new.expiry, now)?;
+        let generated = self.config.format.generate()?;
+        let record = KeyRecord {
+            id: generated.id.clone(),
+            hash: *generated.hash.as_bytes(),
+            name: new.name.unwrap_or_default(),
+            owner: None,
+            roles,
+            created_at: now,
+            expires_at,
+            revoked: false,
+        };
+        // 71 random bits make an id collision practically impossible; the store still refuses
+        // one rather than overwrite a key.
+        self.store.insert_keys(vec![record]).await?;
+        self.sync().await?;
+        let info = self.get(&generated.id)?;
+        Ok(CreatedKey { key: Secret::new(generated.plaintext), info })
+    }
+
+    /// The key with this id.
+    pub fn get(&self, id: &str) -> Result<KeyInfo, KeyError> {
+        let entry = self.read_index().get(id.as_bytes()).cloned().ok_or(KeyError::NotFound)?;
+        Ok(entry.info(&self.config.format, self.clock.now()))
+    }
+
+    /// Every key, most recently used first; never-used keys last, newest first.
+    pub fn list(&self) -> Vec<KeyInfo> {
+        let mut entries: Vec<Arc<KeyEntry>> = self.read_index().entries().cloned().collect();
+        let now = self.clock.now();
+        let mut keyed: Vec<_> =
+            entries.drain(..).map(|e| (e.counters().last_used_at, e.created_at(), e)).collect();
+        keyed
+            .sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.id_str().cmp(b.2.id_str())));
+        keyed.into_iter().map(|(_, _, e)| e.info(&self.config.format, now)).collect()
+    }
+
+    /// Revokes a key: from the next request on, it is rejected.
+    pub async fn revoke(&self, id: &str) -> Result<KeyInfo, KeyError> {
+        self.update(id, |record| record.revoked = true).await.map(|(info, _)| info)
+    }
+
+    /// Gives a key a new expiry (`Expiry::Default` is now + the default lifetime) and
+    /// reactivates it if it was revoked.
+    pub async fn renew(&self, id: &str, expiry: Expiry) -> Result<Renewed, KeyError> {
+        let expires_at = self.expires_at(expiry, self.clock.now())?;
+        let (info, before) = self
+            .update(id, |record| {
+                record.revoked = false;
+                record.expires_at = expires_at;
+            })
+            .await?;
+        Ok(Renewed { info, reactivated: before != KeyState::Active })
+    }
+
+    /// Deletes a key and its usage.
+    pub async fn delete(&self, id: &str) -> Result<(), KeyError> {
+        if !self.store.delete_key(id.to_owned()).await? {
+            return Err(KeyError::NotFound);
+        }
+        self.sync().await?;
+        self.store.delete_usage(Subject::new(CredentialKind::ApiKey, id)).await?;
+        Ok(())
+    }
+
+    /// The usage subject of the key with this id.
+    pub fn subject(&self, id: &str) -> Result<Subject, KeyError> {
+        let entry = self.read_index().get(id.as_bytes()).cloned().ok_or(KeyError::NotFound)?;
+        Ok(Subject::new(CredentialKind::ApiKey, entry.id_str()))
+    }
+
+    async fn update(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut KeyRecord),
+    ) -> Result<(KeyInfo, KeyState), KeyError> {
+        let before = self.get(id)?.state;
+        let mut record = self.store.get_key(id.to_owned()).await?.ok_or(KeyError::NotFound)?;
+        change(&mut record);
+        if !self.store.update_key(record).await? {
+            return Err(KeyError::NotFound);
+        }
+        self.sync().await?;
+        Ok((self.get(id)?, before))
+    }
+
+    fn validate_roles(&self, roles: Vec<String>) -> Result<Vec<String>, KeyError> {
+        let policy = self.grants.policy();
+        let unknown: Vec<String> = roles.iter().filter(|r| !policy.has_role(r)).cloned().collect();
+        if !unknown.is_empty() {
+            return Err(KeyError::UnknownRoles(unknown));
+        }
+        let mut unique = Vec::with_capacity(roles.len());
+        for role in roles {
+            if !unique.contains(&role) {
+                unique.push(role);
+            }
+        }
+        Ok(unique)
+    }
+
+    fn expires_at(&self, expiry: Expiry, now: Timestamp) -> Result<Option<Timestamp>, KeyError> {
+        let in_days = |days: u32| {
+            if (1..=MAX_TTL_DAYS).contains(&days) {
+                Ok(Some(now + i64::from(days) * DAY))
+            } else {
+                Err(KeyError::InvalidTtl)
+            }
+        };
+        match expiry {
+            Expiry::Never => Ok(None),
+            Expiry::Default => in_days(self.config.default_ttl_days),
+            Expiry::InDays(days) => in_days(days),
+            Expiry::At(at) if at > now => Ok(Some(at)),
+            Expiry::At(_) => Err(KeyError::ExpiryNotInFuture),
+        }
+    }
+
+    fn read_index(&self) -> RwLockReadGuard<'_, KeyIndex> {
+        self.index.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_index(&self) -> RwLockWriteGuard<'_, KeyIndex> {
+        self.index.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,5 @@
+//! Credentials: what a caller presents to prove who they are, and what the guard keeps of
+//! them (never the secret itself).
+
+pub mod admin_secret;
+pub mod api_key;

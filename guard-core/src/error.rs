@@ -1,0 +1,49 @@
+//! The umbrella error: everything that can stop a guard from being assembled.
+
+use crate::authz::PolicyError;
+use crate::config::{ConfigError, MAX_TTL_DAYS, MIN_ADMIN_SECRET_LEN};
+use crate::credentials::admin_secret::AdminSecretError;
+use crate::credentials::api_key::InvalidPrefix;
+use crate::store::StoreError;
+
+/// Why a guard could not be assembled.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The policy is invalid (only possible for a hand-written spec).
+    #[error("invalid policy: {0}")]
+    Policy(#[from] PolicyError),
+    /// The store could not be opened or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A setting from the environment is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The key prefix is invalid.
+    #[error(transparent)]
+    KeyPrefix(#[from] InvalidPrefix),
+    /// The admin secret could not be set up.
+    #[error(transparent)]
+    AdminSecret(#[from] AdminSecretError),
+    /// `admin_permission` names a permission the policy does not declare.
+    #[error("the admin permission `{0}` is not declared by the policy")]
+    UnknownPermission(String),
+    /// Two authenticators were registered at one position: their order would be arbitrary.
+    #[error(
+        "authenticators `{first}` and `{second}` are both at position {position}; give each its own"
+    )]
+    DuplicatePosition {
+        /// The position.
+        position: u32,
+        /// The authenticator registered first.
+        first: String,
+        /// The one registered second.
+        second: String,
+    },
+    /// The admin secret set in code is too short to resist guessing.
+    #[error("the admin secret must be at least {MIN_ADMIN_SECRET_LEN} characters")]
+    WeakAdminSecret,
+    /// The default key lifetime is out of range.
+    #[error("the default key lifetime must be between 1 and {MAX_TTL_DAYS} days")]
+    InvalidTtl,
+}

@@ -1,0 +1,134 @@
+//! The boxed-future twins of the store traits, for holding a store as `dyn`.
+//!
+//! The traits in [`super`] use native `async fn`, which cannot be called through `dyn`; each
+//! twin here boxes the future instead and is implemented for every implementor of its trait,
+//! so a backend implements only the native traits. Store calls are few and far from the
+//! request path; the box costs nothing that matters there.
+
+use super::{
+    Changes, Counters, CredentialKind, KeyChange, KeyRecord, KeyStore, MetaStore, RecentUse,
+    Rollup, StoreError, Subject, UsageBatch, UsageStore,
+};
+use crate::BoxFuture;
+use crate::clock::Timestamp;
+
+/// [`KeyStore`] through `dyn`.
+#[allow(missing_docs)]
+pub trait DynKeyStore: Send + Sync + 'static {
+    fn insert_keys(&self, records: Vec<KeyRecord>) -> BoxFuture<'_, Result<(), StoreError>>;
+    fn update_key(&self, record: KeyRecord) -> BoxFuture<'_, Result<bool, StoreError>>;
+    fn delete_key(&self, id: String) -> BoxFuture<'_, Result<bool, StoreError>>;
+    fn get_key(&self, id: String) -> BoxFuture<'_, Result<Option<KeyRecord>, StoreError>>;
+    fn count_keys(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+    fn key_changes(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Changes<KeyChange>, StoreError>>;
+}
+
+impl<T: KeyStore> DynKeyStore for T {
+    fn insert_keys(&self, records: Vec<KeyRecord>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(KeyStore::insert_keys(self, records))
+    }
+    fn update_key(&self, record: KeyRecord) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(KeyStore::update_key(self, record))
+    }
+    fn delete_key(&self, id: String) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(KeyStore::delete_key(self, id))
+    }
+    fn get_key(&self, id: String) -> BoxFuture<'_, Result<Option<KeyRecord>, StoreError>> {
+        Box::pin(KeyStore::get_key(self, id))
+    }
+    fn count_keys(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(KeyStore::count_keys(self))
+    }
+    fn key_changes(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Changes<KeyChange>, StoreError>> {
+        Box::pin(KeyStore::key_changes(self, cursor, limit))
+    }
+}
+
+/// [`UsageStore`] through `dyn`.
+#[allow(missing_docs)]
+pub trait DynUsageStore: Send + Sync + 'static {
+    fn apply_usage(&self, batch: UsageBatch) -> BoxFuture<'_, Result<(), StoreError>>;
+    fn counters(
+        &self,
+        kind: CredentialKind,
+        after: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<(String, Counters)>, StoreError>>;
+    fn recent_uses(
+        &self,
+        subject: Subject,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<RecentUse>, StoreError>>;
+    fn rollups(
+        &self,
+        subject: Subject,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> BoxFuture<'_, Result<Vec<Rollup>, StoreError>>;
+    fn delete_usage(&self, subject: Subject) -> BoxFuture<'_, Result<(), StoreError>>;
+    fn prune_usage(&self, before: Timestamp) -> BoxFuture<'_, Result<u64, StoreError>>;
+}
+
+impl<T: UsageStore> DynUsageStore for T {
+    fn apply_usage(&self, batch: UsageBatch) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(UsageStore::apply_usage(self, batch))
+    }
+    fn counters(
+        &self,
+        kind: CredentialKind,
+        after: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<(String, Counters)>, StoreError>> {
+        Box::pin(UsageStore::counters(self, kind, after, limit))
+    }
+    fn recent_uses(
+        &self,
+        subject: Subject,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<RecentUse>, StoreError>> {
+        Box::pin(UsageStore::recent_uses(self, subject, limit))
+    }
+    fn rollups(
+        &self,
+        subject: Subject,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> BoxFuture<'_, Result<Vec<Rollup>, StoreError>> {
+        Box::pin(UsageStore::rollups(self, subject, from, until))
+    }
+    fn delete_usage(&self, subject: Subject) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(UsageStore::delete_usage(self, subject))
+    }
+    fn prune_usage(&self, before: Timestamp) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(UsageStore::prune_usage(self, before))
+    }
+}
+
+/// [`MetaStore`] through `dyn`.
+#[allow(missing_docs)]
+pub trait DynMetaStore: Send + Sync + 'static {
+    fn meta(&self, name: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>>;
+    fn set_meta(&self, name: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+impl<T: MetaStore> DynMetaStore for T {
+    fn meta(&self, name: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
+        Box::pin(MetaStore::meta(self, name))
+    }
+    fn set_meta(&self, name: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(MetaStore::set_meta(self, name, value))
+    }
+}
+
+/// A whole store through `dyn`: what [`super::SharedStore`] points at.
+pub trait DynStore: DynKeyStore + DynUsageStore + DynMetaStore {}
+
+impl<T: DynKeyStore + DynUsageStore + DynMetaStore> DynStore for T {}

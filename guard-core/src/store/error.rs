@@ -1,0 +1,58 @@
+//! Why a store failed. No backend's own types cross this seam: a backend fault is boxed.
+
+use std::path::PathBuf;
+
+/// A backend's own error, boxed so that no database type crosses the store seam.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database could not be opened or created, or is not a database of this backend.
+    #[error("cannot open the guard database {path}: {source}")]
+    Open {
+        /// The file or address.
+        path: PathBuf,
+        /// What the backend reported.
+        #[source]
+        source: BackendError,
+    },
+    /// A database, but not one of guard's.
+    #[error("{path} is not a guard database: it holds tables guard did not create")]
+    Foreign {
+        /// The file or address.
+        path: PathBuf,
+    },
+    /// Written by a newer version of guard.
+    #[error(
+        "{path} uses guard schema version {found}; this build reads up to {supported}: upgrade guard"
+    )]
+    NewerSchema {
+        /// The file or address.
+        path: PathBuf,
+        /// The version in the database.
+        found: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
+    /// A read or write failed in the backend.
+    #[error("database error: {0}")]
+    Backend(#[source] BackendError),
+    /// A stored record could not be decoded.
+    #[error("a stored record is damaged: {0}")]
+    Damaged(String),
+    /// The operation was abandoned because the server is shutting down.
+    #[error("the operation was cancelled during shutdown")]
+    Cancelled,
+    /// An insert found its id taken.
+    #[error("a record with id {0} already exists")]
+    DuplicateId(String),
+}
+
+impl StoreError {
+    /// Wraps a backend's own error.
+    pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Backend(Box::new(error))
+    }
+}

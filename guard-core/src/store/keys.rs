@@ -1,0 +1,91 @@
+//! The API key aggregate: records and the trait a backend implements for them.
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use crate::clock::Timestamp;
+
+/// An API key as stored: never the key itself, only the blake3 hash of its secret part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// Public id, the middle part of the key.
+    pub id: String,
+    /// blake3 of `<id>_<secret>`.
+    pub hash: [u8; 32],
+    /// A label chosen by whoever created it (may be empty).
+    pub name: String,
+    /// The user the key acts for, if any.
+    pub owner: Option<String>,
+    /// Role names, as assigned (validated against the policy at creation).
+    pub roles: Vec<String>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it stops working; `None` for a key that never expires.
+    pub expires_at: Option<Timestamp>,
+    /// Whether it was revoked.
+    pub revoked: bool,
+}
+
+/// One change to the keys, as [`KeyStore::key_changes`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChange {
+    /// The store's sequence number of this change: strictly increasing.
+    pub seq: u64,
+    /// The key it changed.
+    pub id: String,
+    /// The key as it is now; `None` if it was deleted.
+    pub record: Option<KeyRecord>,
+}
+
+/// A page of changes, and the cursor to ask from next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes<T> {
+    /// The changes after the cursor asked from, oldest first.
+    pub changes: Vec<T>,
+    /// The sequence number of the last change returned (the cursor asked from if none was).
+    pub cursor: u64,
+}
+
+/// Where a backend keeps API keys.
+///
+/// Every write is durable when its future completes, and is given a sequence number by the
+/// store; [`KeyStore::key_changes`] lists the latest change of every key after a cursor, so
+/// an in-memory index can load everything (from cursor 0) and then follow writes made by
+/// this or any other process.
+pub trait KeyStore: Send + Sync + 'static {
+    /// Adds new keys, all or none: if one id is taken (or repeated), nothing is written and
+    /// the answer is [`StoreError::DuplicateId`].
+    fn insert_keys(
+        &self,
+        records: Vec<KeyRecord>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces a key's record; `false` if there is no key with its id.
+    fn update_key(
+        &self,
+        record: KeyRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes a key; `false` if there is no such key.
+    fn delete_key(&self, id: String) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The key with this id.
+    fn get_key(
+        &self,
+        id: String,
+    ) -> impl Future<Output = Result<Option<KeyRecord>, StoreError>> + Send;
+
+    /// How many keys there are.
+    fn count_keys(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Up to `limit` changes with a sequence number above `cursor`, oldest first; for each
+    /// key only its latest change is kept, so from cursor 0 this is every key (and the
+    /// deletions since the store began).
+    fn key_changes(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Changes<KeyChange>, StoreError>> + Send;
+}

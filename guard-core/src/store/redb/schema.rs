@@ -1,0 +1,86 @@
+//! The tables of a guard redb file, and what opening one checks.
+
+use std::path::Path;
+
+use redb::{Database, ReadableTable, TableDefinition, TableHandle};
+
+use super::{db_err, migrate};
+use crate::store::StoreError;
+
+/// Bumped whenever the layout changes; opening an older file migrates it, a newer one is an
+/// error. Version 1: JSON records and one usage record per request. Version 2: binary
+/// records, a change log of keys, usage as counters, rollups and the last requests.
+pub(super) const SCHEMA_VERSION: u32 = 2;
+pub(super) const SCHEMA_VERSION_KEY: &str = "schema_version";
+
+/// Named settings.
+pub(super) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("guard_meta");
+/// Key id → the sequence number of its latest change in [`KEY_LOG`].
+pub(super) const KEYS: TableDefinition<&str, u64> = TableDefinition::new("guard_keys");
+/// Sequence number → the latest change of one key: its record, or its deletion. A key's
+/// earlier changes are removed, so a scan from the start is a full load, in write order.
+pub(super) const KEY_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("guard_key_log");
+/// (kind, id) → (uses, last used at; `i64::MIN` for never).
+pub(super) const COUNTERS: TableDefinition<(u8, &str), (u64, i64)> =
+    TableDefinition::new("guard_usage_counters");
+/// One of the last requests: (n, at, method, outcome, route).
+pub(super) type RecentRow<'a> = (u64, i64, u8, u8, &'a str);
+/// (kind, id, slot) → one of the last requests, in a ring of slots.
+pub(super) const RECENT: TableDefinition<(u8, &str, u32), RecentRow<'static>> =
+    TableDefinition::new("guard_usage_recent");
+/// (kind, id, minute, route, method, outcome) → count.
+pub(super) const ROLLUPS: TableDefinition<(u8, &str, i64, &str, u8, u8), u64> =
+    TableDefinition::new("guard_usage_rollups");
+/// (minute, kind, id): which credentials have rollups in a minute, so retention prunes by
+/// time without a full scan.
+pub(super) const ROLLUP_MINUTES: TableDefinition<(i64, u8, &str), ()> =
+    TableDefinition::new("guard_usage_minutes");
+
+/// Checks that the file is a guard database this build reads, migrates an older one, and
+/// creates whatever tables are missing.
+pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(db_err)?;
+    let tables: Vec<String> =
+        txn.list_tables().map_err(db_err)?.map(|t| t.name().to_owned()).collect();
+    let fresh = tables.is_empty();
+    if !fresh && !tables.iter().any(|t| t == META.name()) {
+        return Err(StoreError::Foreign { path: path.to_owned() });
+    }
+    let found = {
+        let meta = txn.open_table(META).map_err(db_err)?;
+        let version = meta.get(SCHEMA_VERSION_KEY).map_err(db_err)?;
+        match version {
+            Some(v) => Some(decode_version(v.value())?),
+            None => None,
+        }
+    };
+    match found {
+        Some(found) if found > SCHEMA_VERSION => {
+            return Err(StoreError::NewerSchema {
+                path: path.to_owned(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Some(1) => migrate::from_v1(&txn)?,
+        _ => {}
+    }
+    txn.open_table(META)
+        .map_err(db_err)?
+        .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_le_bytes().as_slice())
+        .map_err(db_err)?;
+    txn.open_table(KEYS).map_err(db_err)?;
+    txn.open_table(KEY_LOG).map_err(db_err)?;
+    txn.open_table(COUNTERS).map_err(db_err)?;
+    txn.open_table(RECENT).map_err(db_err)?;
+    txn.open_table(ROLLUPS).map_err(db_err)?;
+    txn.open_table(ROLLUP_MINUTES).map_err(db_err)?;
+    txn.commit().map_err(db_err)
+}
+
+fn decode_version(bytes: &[u8]) -> Result<u32, StoreError> {
+    let bytes: [u8; 4] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Damaged("the schema version is not a 32-bit number".into()))?;
+    Ok(u32::from_le_bytes(bytes))
+}

@@ -1,0 +1,130 @@
+//! [`Usage`]: records uses on the request path, and reads them back for the admin API.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::UsageConfig;
+use super::slot::{Tracked, Use};
+use super::writer::Writer;
+use crate::clock::{Clock, Timestamp};
+use crate::store::{
+    RecentUse, RequestMethod, Rollup, SharedStore, StoreError, Subject, UsageOutcome,
+};
+
+/// The usage of every credential of one guard: recording, the writer thread, and reads.
+pub struct Usage {
+    shared: Arc<Shared>,
+    writer: Writer,
+}
+
+/// What the request path and the writer share.
+pub(super) struct Shared {
+    pub(super) config: UsageConfig,
+    pub(super) store: SharedStore,
+    pub(super) clock: Arc<dyn Clock>,
+    /// Credentials that gathered usage since the last flush, each once.
+    pub(super) dirty: Mutex<Vec<Arc<dyn Tracked>>>,
+    /// One shared copy of each route seen, so a new cell allocates nothing.
+    routes: Mutex<HashSet<Arc<str>>>,
+}
+
+impl std::fmt::Debug for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Usage").field("config", &self.shared.config).finish_non_exhaustive()
+    }
+}
+
+impl Usage {
+    /// Starts the writer thread.
+    pub fn start(
+        store: SharedStore,
+        clock: Arc<dyn Clock>,
+        config: UsageConfig,
+    ) -> Result<Self, StoreError> {
+        let shared = Arc::new(Shared {
+            config,
+            store,
+            clock,
+            dirty: Mutex::new(Vec::new()),
+            routes: Mutex::new(HashSet::new()),
+        });
+        let writer = Writer::start(Arc::clone(&shared))?;
+        Ok(Usage { shared, writer })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &UsageConfig {
+        &self.shared.config
+    }
+
+    /// Records one use of `credential` at `at`: counted at once, written by the next flush.
+    pub fn record(
+        &self,
+        credential: &Arc<dyn Tracked>,
+        at: Timestamp,
+        outcome: UsageOutcome,
+        method: &http::Method,
+        route: &str,
+    ) {
+        let shared = &self.shared;
+        let used = Use { at, outcome, method: RequestMethod::from(method), route };
+        let capacity = shared.config.recent_per_credential.max(1) as usize;
+        let began = credential.usage_slot().record(used, capacity, |route| shared.intern(route));
+        if began {
+            lock(&shared.dirty).push(Arc::clone(credential));
+        }
+    }
+
+    /// The last `limit` uses of a credential, newest first, including those not yet written.
+    pub async fn recent(
+        &self,
+        subject: Subject,
+        limit: usize,
+    ) -> Result<Vec<RecentUse>, StoreError> {
+        let limit = limit.min(self.shared.config.recent_per_credential as usize);
+        self.writer.read_after_flush(move |store| store.recent_uses(subject, limit)).await
+    }
+
+    /// A credential's rollups with a minute in `from..until`, oldest first, including those
+    /// not yet written.
+    pub async fn rollups(
+        &self,
+        subject: Subject,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<Rollup>, StoreError> {
+        self.writer.read_after_flush(move |store| store.rollups(subject, from, until)).await
+    }
+
+    /// Forgets all usage of a credential that no longer exists.
+    pub async fn forget(&self, subject: Subject) -> Result<(), StoreError> {
+        self.writer.read_after_flush(move |store| store.delete_usage(subject)).await
+    }
+
+    /// Writes everything gathered so far.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.writer.read_after_flush(|_| Box::pin(std::future::ready(Ok(())))).await
+    }
+
+    /// Writes everything gathered and stops the writer thread. Idempotent. Uses recorded
+    /// afterwards are written when the last handle is dropped.
+    pub fn shutdown(&self) {
+        self.writer.shutdown();
+    }
+}
+
+impl Shared {
+    fn intern(&self, route: &str) -> Arc<str> {
+        let mut routes = lock(&self.routes);
+        if let Some(shared) = routes.get(route) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(route);
+        routes.insert(Arc::clone(&shared));
+        shared
+    }
+}
+
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
