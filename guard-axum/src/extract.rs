@@ -11,8 +11,7 @@ use axum::http::request::Parts;
 use guard_core::authz::{Decision, Requirement};
 use guard_core::store::UsageOutcome;
 
-use crate::Guard;
-use crate::guard::{RequestAuth, record_decision, resolve};
+use crate::guard::{RequestAuth, resolve};
 use crate::rejection::Rejection;
 
 /// A requirement attached to one handler by `#[protected]` or `#[api_key]`.
@@ -42,20 +41,6 @@ impl<R> Guarded<R> {
     }
 }
 
-/// The request's guard, or a logged 500: a guarded handler without a guard never runs.
-fn guard_of(parts: &Parts) -> Result<Guard, Rejection> {
-    match parts.extensions.get::<RequestAuth>() {
-        Some(auth) => Ok(auth.guard.clone()),
-        None => {
-            tracing::error!(
-                path = parts.uri.path(),
-                "a guarded handler ran without a Guard: add `.layer(guard.layer())` to the router"
-            );
-            Err(Rejection::Internal)
-        }
-    }
-}
-
 impl<S, R> FromRequestParts<S> for Guarded<R>
 where
     S: Send + Sync,
@@ -64,23 +49,29 @@ where
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Rejection> {
-        let guard = guard_of(parts)?;
-        if R::POLICY_FINGERPRINT != 0 && R::POLICY_FINGERPRINT != guard.policy().fingerprint() {
+        let principal = resolve(parts).await?;
+        let auth = RequestAuth::of(parts)?;
+        // A constant: requirements that name no role or permission skip the comparison.
+        if R::POLICY_FINGERPRINT != 0 && R::POLICY_FINGERPRINT != auth.guard.policy().fingerprint()
+        {
             tracing::error!(
                 path = parts.uri.path(),
                 "this handler was compiled against a different policy than the Guard's: build the Guard from the same `POLICY`"
             );
             return Err(Rejection::Internal);
         }
-        let principal = resolve(parts, &guard).await?;
-        match R::REQUIREMENT.decide(&principal, parts).await {
+        let decision = match R::REQUIREMENT.decide_without_checks(&principal) {
+            Some(decision) => decision,
+            None => R::REQUIREMENT.decide(&principal, parts).await,
+        };
+        match decision {
             Decision::Allow => {
-                record_decision(parts, &guard, UsageOutcome::Ok);
+                auth.record(parts, UsageOutcome::Ok);
                 Ok(Guarded { principal, requirement: PhantomData })
             }
-            Decision::Unauthenticated => Err(guard.missing_credentials()),
+            Decision::Unauthenticated => Err(auth.guard.missing_credentials()),
             Decision::Forbidden => {
-                record_decision(parts, &guard, UsageOutcome::Forbidden);
+                auth.record(parts, UsageOutcome::Forbidden);
                 Err(Rejection::Forbidden)
             }
         }
@@ -129,13 +120,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Rejection> {
-        let guard = guard_of(parts)?;
-        let principal = resolve(parts, &guard).await?;
+        let principal = resolve(parts).await?;
+        let auth = RequestAuth::of(parts)?;
         if principal.is_authenticated() {
-            record_decision(parts, &guard, UsageOutcome::Ok);
+            auth.record(parts, UsageOutcome::Ok);
             Ok(Principal(principal))
         } else {
-            Err(guard.missing_credentials())
+            Err(auth.guard.missing_credentials())
         }
     }
 }
@@ -144,12 +135,12 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Rejection> {
-        let guard = guard_of(parts)?;
-        let principal = resolve(parts, &guard).await?;
+        let principal = resolve(parts).await?;
+        let auth = RequestAuth::of(parts)?;
         if !principal.is_authenticated() {
             return Ok(None);
         }
-        record_decision(parts, &guard, UsageOutcome::Ok);
+        auth.record(parts, UsageOutcome::Ok);
         Ok(Some(Principal(principal)))
     }
 }

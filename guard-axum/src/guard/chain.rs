@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::{ConnectInfo, MatchedPath};
 use axum::http::request::Parts;
-use guard_core::authn::{AuthRequest, Outcome};
+use guard_core::authn::{AuthRequest, Outcome, Progress};
 use guard_core::store::UsageOutcome;
 use guard_core::{Principal, Timestamp};
 
@@ -23,9 +23,9 @@ pub(crate) struct RequestAuth {
 
 struct Resolved {
     result: Result<Principal, Rejection>,
-    at: Timestamp,
-    /// Atomic only so that it can be set through a shared borrow of the extensions, while the
-    /// route is read from them.
+    /// When the chain read the clock, if it did.
+    at: Option<Timestamp>,
+    /// Atomic only so that it is set through the shared borrow that also reads the route.
     recorded: AtomicBool,
 }
 
@@ -47,34 +47,72 @@ impl RequestAuth {
     /// Test mode: the caller is decided in advance, and nothing is recorded.
     #[cfg(any(debug_assertions, feature = "test-mode"))]
     pub(crate) fn preset(guard: Guard, principal: Principal) -> Self {
-        let resolved = Resolved { result: Ok(principal), at: 0, recorded: AtomicBool::new(true) };
+        let resolved =
+            Resolved { result: Ok(principal), at: None, recorded: AtomicBool::new(true) };
         RequestAuth { guard, resolved: Some(resolved) }
     }
+
+    /// The request's guard state, or a logged 500: a guarded handler without a guard never
+    /// runs.
+    pub(crate) fn of(parts: &Parts) -> Result<&RequestAuth, Rejection> {
+        parts.extensions.get::<RequestAuth>().ok_or_else(|| {
+            tracing::error!(
+                path = parts.uri.path(),
+                "a guarded handler ran without a Guard: add `.layer(guard.layer())` to the router"
+            );
+            Rejection::Internal
+        })
+    }
+
+    /// Records the outcome of the request for the credential that authenticated it, once per
+    /// request, at the time it was authenticated.
+    pub(crate) fn record(&self, parts: &Parts, outcome: UsageOutcome) {
+        let Some(Resolved { result: Ok(principal), at, recorded }) = &self.resolved else {
+            return;
+        };
+        // One request's extractors run one after another: no race on the flag.
+        if principal.credential().is_none() || recorded.load(Ordering::Relaxed) {
+            return;
+        }
+        recorded.store(true, Ordering::Relaxed);
+        let usage = self.guard.usage();
+        let at = at.unwrap_or_else(|| self.guard.core().clock.now());
+        principal.record_use(usage, at, outcome, &parts.method, route(parts));
+    }
 }
 
-/// The route as the router matched it (`/keys/{id}`), never the query string. A request no
-/// route matched (a fallback handler) is recorded as `<unmatched>`, not by its raw path,
-/// which the client chose and could make arbitrarily long.
-pub(crate) fn route(parts: &Parts) -> &str {
-    parts.extensions.get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str)
-}
-
-/// The caller of this request (anonymous if no credentials), authenticated once.
-pub(crate) async fn resolve(parts: &mut Parts, guard: &Guard) -> Result<Principal, Rejection> {
-    if let Some(RequestAuth { resolved: Some(resolved), .. }) = parts.extensions.get() {
+/// The caller of this request (anonymous if no credentials), authenticated once: the chain
+/// runs on the first call, later calls read its answer.
+pub(crate) async fn resolve(parts: &mut Parts) -> Result<Principal, Rejection> {
+    let auth = RequestAuth::of(parts)?;
+    if let Some(resolved) = &auth.resolved {
         return resolved.result.clone();
     }
-    let core = guard.core();
+    let guard = &auth.guard;
     let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let request = AuthRequest::new(parts, client, &core.context);
-    let outcome = guard.chain().authenticate(&request).await;
-    let at = request.now();
+    let request = AuthRequest::new(parts, client, &guard.core().context);
+    let outcome = match guard.chain().begin(&request) {
+        Progress::Decided(outcome) => outcome,
+        waiting => guard.chain().finish(waiting, &request).await,
+    };
+    let resolved = conclude(guard, parts, &request, outcome);
+    let result = resolved.result.clone();
+    if let Some(auth) = parts.extensions.get_mut::<RequestAuth>() {
+        auth.resolved = Some(resolved);
+    }
+    result
+}
+
+/// Turns the chain's outcome into the request's caller or rejection.
+fn conclude(guard: &Guard, parts: &Parts, request: &AuthRequest<'_>, outcome: Outcome) -> Resolved {
+    let core = guard.core();
     let result = match outcome {
         Outcome::Authenticated(principal) => Ok(principal),
         Outcome::NotMine => Ok(Principal::anonymous()),
         Outcome::Rejected(rejected) => {
             tracing::debug!(reason = rejected.reason(), "credentials rejected");
             if let Some((credential, outcome)) = rejected.credential() {
+                let at = request.now();
                 core.usage.record(credential, at, outcome, &parts.method, route(parts));
             }
             Err(guard.invalid_credentials())
@@ -88,29 +126,12 @@ pub(crate) async fn resolve(parts: &mut Parts, guard: &Guard) -> Result<Principa
             Err(Rejection::Internal)
         }
     };
-    let resolved = Resolved { result: result.clone(), at, recorded: AtomicBool::new(false) };
-    match parts.extensions.get_mut::<RequestAuth>() {
-        Some(auth) => auth.resolved = Some(resolved),
-        // Reached through the admin router's own state, without the layer.
-        None => {
-            parts.extensions.insert(RequestAuth { guard: guard.clone(), resolved: Some(resolved) });
-        }
-    }
-    result
+    Resolved { result, at: request.now_if_read(), recorded: AtomicBool::new(false) }
 }
 
-/// Records the outcome of the request for the credential that authenticated it, once per
-/// request, at the time it was authenticated.
-pub(crate) fn record_decision(parts: &Parts, guard: &Guard, outcome: UsageOutcome) {
-    let Some(RequestAuth { resolved: Some(resolved), .. }) = parts.extensions.get() else {
-        return;
-    };
-    let Ok(principal) = &resolved.result else {
-        return;
-    };
-    if let Some(credential) = principal.credential()
-        && !resolved.recorded.swap(true, Ordering::Relaxed)
-    {
-        guard.usage().record(credential, resolved.at, outcome, &parts.method, route(parts));
-    }
+/// The route as the router matched it (`/keys/{id}`), never the query string. A request no
+/// route matched (a fallback handler) is recorded as `<unmatched>`, not by its raw path,
+/// which the client chose and could make arbitrarily long.
+pub(crate) fn route(parts: &Parts) -> &str {
+    parts.extensions.get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str)
 }

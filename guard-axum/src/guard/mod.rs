@@ -16,7 +16,7 @@ use guard_core::usage::Usage;
 use guard_core::{BitSet, Policy, Principal, Secret};
 
 pub use self::builder::GuardBuilder;
-pub(crate) use self::chain::{RequestAuth, record_decision, resolve};
+pub(crate) use self::chain::{RequestAuth, resolve};
 use crate::layer::GuardLayer;
 use crate::rejection::{ErrorHook, Rejection};
 
@@ -182,9 +182,13 @@ impl Guard {
     }
 
     /// Runs the authenticator chain on a request head: the first authenticator to
-    /// authenticate or reject decides; if none does, the caller is anonymous.
+    /// authenticate or reject decides; if none does, the caller is anonymous. The answer is
+    /// kept in the request, so the guarded handler it reaches does not run the chain again.
     pub async fn authenticate(&self, parts: &mut Parts) -> Result<Principal, Rejection> {
-        resolve(parts, self).await
+        if parts.extensions.get::<RequestAuth>().is_none() {
+            parts.extensions.insert(RequestAuth::new(self.clone()));
+        }
+        resolve(parts).await
     }
 
     /// The rejection for a request that needs credentials and has none.

@@ -12,7 +12,7 @@ use guard_core::store::UsageOutcome;
 
 use super::error::ApiError;
 use crate::Guard;
-use crate::guard::{record_decision, resolve};
+use crate::guard::{RequestAuth, resolve};
 use crate::rejection::{Rejection, error_response};
 
 /// The header carrying the admin secret.
@@ -67,15 +67,17 @@ impl FromRequestParts<Guard> for Admin {
         let Some(permission) = guard.admin_permission() else {
             return Err(AdminRejection::Unauthenticated);
         };
-        let principal = resolve(parts, guard).await.map_err(AdminRejection::Guard)?;
+        // The admin router layers its own guard, so the request has its state.
+        let principal = resolve(parts).await.map_err(AdminRejection::Guard)?;
+        let auth = RequestAuth::of(parts).map_err(AdminRejection::Guard)?;
         if !principal.is_authenticated() {
             return Err(AdminRejection::Unauthenticated);
         }
         if principal.permissions().is_superset(permission) {
-            record_decision(parts, guard, UsageOutcome::Ok);
+            auth.record(parts, UsageOutcome::Ok);
             Ok(Admin { by_secret: false })
         } else {
-            record_decision(parts, guard, UsageOutcome::Forbidden);
+            auth.record(parts, UsageOutcome::Forbidden);
             Err(AdminRejection::Guard(Rejection::Forbidden))
         }
     }

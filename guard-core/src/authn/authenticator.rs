@@ -19,6 +19,7 @@
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -74,20 +75,26 @@ impl AuthContext {
     }
 }
 
-/// One request, as authenticators see it. The time is read once, when it is made, and is the
-/// time every authenticator decides at and every use is recorded at.
+/// One request, as authenticators see it. The time is read at most once, when an
+/// authenticator first asks for it, and is the time every authenticator decides at and every
+/// use is recorded at.
 #[derive(Debug)]
 pub struct AuthRequest<'a> {
     head: &'a Parts,
     client: Option<SocketAddr>,
     context: &'a AuthContext,
-    now: Timestamp,
+    /// [`NOT_READ`] until read. Atomic only because the request is shared with the futures of
+    /// authenticators that answer later.
+    now: AtomicI64,
 }
+
+/// The time was not read yet.
+const NOT_READ: Timestamp = i64::MIN;
 
 impl<'a> AuthRequest<'a> {
     /// The request with head `head` from `client`.
     pub fn new(head: &'a Parts, client: Option<SocketAddr>, context: &'a AuthContext) -> Self {
-        AuthRequest { head, client, context, now: context.clock.now() }
+        AuthRequest { head, client, context, now: AtomicI64::new(NOT_READ) }
     }
 
     /// The request head: method, URI, headers, extensions.
@@ -110,9 +117,21 @@ impl<'a> AuthRequest<'a> {
         &self.context.policy
     }
 
-    /// The time of the request.
+    /// The time of the request: the clock is read the first time this is asked.
     pub fn now(&self) -> Timestamp {
-        self.now
+        match self.now.load(Ordering::Relaxed) {
+            NOT_READ => {
+                let now = self.context.clock.now();
+                self.now.store(now, Ordering::Relaxed);
+                now
+            }
+            now => now,
+        }
+    }
+
+    /// The time of the request if an authenticator read it.
+    pub fn now_if_read(&self) -> Option<Timestamp> {
+        Some(self.now.load(Ordering::Relaxed)).filter(|&now| now != NOT_READ)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The chain: every authenticator of a guard, in position order.
 
-use super::authenticator::{AuthRequest, Authenticator, Description, Outcome};
+use super::authenticator::{AuthRequest, Authenticator, Description, Outcome, Verdict};
+use crate::BoxFuture;
 use crate::error::Error;
 
 /// The authenticators of a guard, lower positions first. Each runs only if all before it
@@ -15,6 +16,20 @@ impl std::fmt::Debug for Chain {
         let links: Vec<(u32, &str)> = self.links.iter().map(|(p, a)| (*p, a.name())).collect();
         f.debug_struct("Chain").field("links", &links).finish()
     }
+}
+
+/// Where a run of the chain stands.
+#[non_exhaustive]
+pub enum Progress<'a> {
+    /// The chain's answer ([`Outcome::NotMine`] if nobody claimed the request).
+    Decided(Outcome),
+    /// An authenticator answers later: await `future`, then go on from link `next`.
+    Waiting {
+        /// The authenticator's answer, to come.
+        future: BoxFuture<'a, Outcome>,
+        /// The link after it.
+        next: usize,
+    },
 }
 
 /// Fails if two of the (position, name) pairs share a position, naming both.
@@ -46,13 +61,42 @@ impl Chain {
 
     /// Runs the authenticators in order; [`Outcome::NotMine`] if none claimed the request.
     pub async fn authenticate(&self, request: &AuthRequest<'_>) -> Outcome {
-        for (_, authenticator) in &self.links {
-            match authenticator.authenticate(request).outcome().await {
-                Outcome::NotMine => continue,
-                decided => return decided,
+        self.finish(self.begin(request), request).await
+    }
+
+    /// Runs the authenticators in order for as long as they answer at once: the request
+    /// path's common case, decided without building or awaiting any future. What is left,
+    /// if an authenticator must wait, is [`Chain::finish`]ed.
+    pub fn begin<'a>(&'a self, request: &'a AuthRequest<'a>) -> Progress<'a> {
+        self.run_from(0, request)
+    }
+
+    /// Awaits what [`Chain::begin`] left, and runs the rest of the chain.
+    pub async fn finish<'a>(
+        &'a self,
+        mut progress: Progress<'a>,
+        request: &'a AuthRequest<'a>,
+    ) -> Outcome {
+        loop {
+            match progress {
+                Progress::Decided(outcome) => return outcome,
+                Progress::Waiting { future, next } => match future.await {
+                    Outcome::NotMine => progress = self.run_from(next, request),
+                    decided => return decided,
+                },
             }
         }
-        Outcome::NotMine
+    }
+
+    fn run_from<'a>(&'a self, start: usize, request: &'a AuthRequest<'a>) -> Progress<'a> {
+        for (i, (_, authenticator)) in self.links.iter().enumerate().skip(start) {
+            match authenticator.authenticate(request) {
+                Verdict::Now(Outcome::NotMine) => continue,
+                Verdict::Now(decided) => return Progress::Decided(decided),
+                Verdict::Later(future) => return Progress::Waiting { future, next: i + 1 },
+            }
+        }
+        Progress::Decided(Outcome::NotMine)
     }
 
     /// Every authenticator's challenge, in chain order, joined: the `WWW-Authenticate` of a

@@ -8,4 +8,4 @@ pub use self::authenticator::{
     AuthContext, AuthRequest, Authenticator, Carrier, Description, Outcome, Rejected, Verdict,
     positions,
 };
-pub use self::chain::Chain;
+pub use self::chain::{Chain, Progress};

@@ -6,7 +6,9 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use super::policy::Grant;
 use super::set::BitSet;
-use crate::usage::Tracked;
+use crate::clock::Timestamp;
+use crate::store::UsageOutcome;
+use crate::usage::{Tracked, Usage};
 
 /// What kind of credential identified a principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -40,18 +42,29 @@ pub trait Identity: Send + Sync + 'static {
     fn kind(&self) -> PrincipalKind;
     /// What the caller's roles grant.
     fn grant(&self) -> &Grant;
+
+    /// The credential that proved this identity, if its uses are recorded (an API key, a
+    /// session, a bearer token).
+    fn credential(&self) -> Option<&dyn Tracked> {
+        None
+    }
+
+    /// [`Identity::credential`] as a shared handle, taken only when the credential first
+    /// gathers usage in a flush interval.
+    fn credential_handle(self: Arc<Self>) -> Option<Arc<dyn Tracked>> {
+        None
+    }
 }
 
-/// The caller of a request. Cheap to clone: two reference counts.
+/// The caller of a request. Cheap to clone: one reference count.
 ///
 /// Roles are held twice: the names assigned (for display) and, as compact sets, the roles and
-/// permissions they grant after inheritance (for checks, which never allocate). A principal
-/// also carries the handle of the credential that proved it, through which the outcome of the
-/// request is recorded.
+/// permissions they grant after inheritance (for checks, which never allocate). Through its
+/// identity a principal also reaches the credential that proved it, on which the outcome of
+/// the request is recorded ([`Principal::record_use`]).
 #[derive(Clone)]
 pub struct Principal {
     identity: Arc<dyn Identity>,
-    credential: Option<Arc<dyn Tracked>>,
 }
 
 /// An identity built by value, for authenticators of the application's own and tests.
@@ -102,14 +115,9 @@ impl Principal {
         }))
     }
 
-    /// The principal an identity describes, without a credential to record uses on.
+    /// The principal an identity describes.
     pub fn from_identity(identity: Arc<dyn Identity>) -> Self {
-        Principal { identity, credential: None }
-    }
-
-    /// The principal an identity describes, proved by `credential`, whose uses are recorded.
-    pub fn with_credential(identity: Arc<dyn Identity>, credential: Arc<dyn Tracked>) -> Self {
-        Principal { identity, credential: Some(credential) }
+        Principal { identity }
     }
 
     /// The caller who presented no credentials.
@@ -153,8 +161,24 @@ impl Principal {
     }
 
     /// The credential that proved this principal, if its uses are recorded.
-    pub fn credential(&self) -> Option<&Arc<dyn Tracked>> {
-        self.credential.as_ref()
+    pub fn credential(&self) -> Option<&dyn Tracked> {
+        self.identity.credential()
+    }
+
+    /// Records one use of the credential that proved this principal (nothing for one whose
+    /// credential keeps no usage): counted at once, written by the next flush.
+    pub fn record_use(
+        &self,
+        usage: &Usage,
+        at: Timestamp,
+        outcome: UsageOutcome,
+        method: &http::Method,
+        route: &str,
+    ) {
+        if let Some(credential) = self.identity.credential() {
+            let handle = || Arc::clone(&self.identity).credential_handle();
+            usage.record_slot(credential, handle, at, outcome, method, route);
+        }
     }
 }
 

@@ -47,16 +47,22 @@ impl Requirement {
     /// key would help. Anything else unmet is a 403. Requirements without checks are decided
     /// without allocating or awaiting anything.
     pub async fn decide(&self, principal: &Principal, parts: &Parts) -> Decision {
-        if !principal.is_authenticated() {
-            return Decision::Unauthenticated;
-        }
-        match self.decide_now(principal) {
+        match self.decide_without_checks(principal) {
             Some(decision) => decision,
             None => self.decide_with_checks(principal, parts).await,
         }
     }
 
-    /// The decision, if it needs no check; `None` if a check must run.
+    /// The decision, if it can be made without running a check (always, for a requirement
+    /// that has none); `None` if a check must run: then [`Requirement::decide`].
+    pub fn decide_without_checks(&self, principal: &Principal) -> Option<Decision> {
+        if !principal.is_authenticated() {
+            return Some(Decision::Unauthenticated);
+        }
+        self.decide_now(principal)
+    }
+
+    /// The decision for an authenticated caller, if it needs no check.
     fn decide_now(&self, principal: &Principal) -> Option<Decision> {
         Some(match self {
             Requirement::Authenticated => Decision::Allow,

@@ -66,12 +66,28 @@ impl Usage {
         method: &http::Method,
         route: &str,
     ) {
+        let handle = || Some(Arc::clone(credential));
+        self.record_slot(credential.as_ref(), handle, at, outcome, method, route);
+    }
+
+    /// [`Usage::record`] for a borrowed credential: `handle` gives a shared handle to it, and
+    /// is called only when the credential first gathers usage since the last flush, so a use
+    /// costs no reference count.
+    pub(crate) fn record_slot(
+        &self,
+        credential: &dyn Tracked,
+        handle: impl FnOnce() -> Option<Arc<dyn Tracked>>,
+        at: Timestamp,
+        outcome: UsageOutcome,
+        method: &http::Method,
+        route: &str,
+    ) {
         let shared = &self.shared;
         let used = Use { at, outcome, method: RequestMethod::from(method), route };
         let capacity = shared.config.recent_per_credential.max(1) as usize;
         let began = credential.usage_slot().record(used, capacity, |route| shared.intern(route));
-        if began {
-            lock(&shared.dirty).push(Arc::clone(credential));
+        if began && let Some(handle) = handle() {
+            lock(&shared.dirty).push(handle);
         }
     }
 

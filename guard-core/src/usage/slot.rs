@@ -138,11 +138,10 @@ impl UsageSlot {
             }
             None => return began,
         };
-        let minute = period_start(used.at, MINUTE);
         let cell = &mut pending.cells[index];
         match cell.minutes.last_mut() {
-            Some((m, count)) if *m == minute => *count += 1,
-            _ => cell.minutes.push((minute, 1)),
+            Some((m, count)) if (*m..*m + MINUTE).contains(&used.at) => *count += 1,
+            _ => cell.minutes.push((period_start(used.at, MINUTE), 1)),
         }
         if pending.recent.len() == recent_capacity {
             pending.recent.pop_front();

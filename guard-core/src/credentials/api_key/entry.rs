@@ -77,9 +77,9 @@ impl KeyEntry {
     }
 
     /// The principal this key proves: the entry is both its identity and its credential, so
-    /// this costs two reference counts and no allocation.
+    /// this costs one reference count and no allocation.
     pub fn principal(entry: &Arc<KeyEntry>) -> Principal {
-        Principal::with_credential(entry.clone(), entry.clone())
+        Principal::from_identity(entry.clone())
     }
 
     /// The key id.
@@ -165,6 +165,12 @@ impl Identity for KeyEntry {
     }
     fn grant(&self) -> &Grant {
         &self.grant
+    }
+    fn credential(&self) -> Option<&dyn Tracked> {
+        Some(self)
+    }
+    fn credential_handle(self: Arc<Self>) -> Option<Arc<dyn Tracked>> {
+        Some(self)
     }
 }
 
