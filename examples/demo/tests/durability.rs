@@ -158,3 +158,58 @@ async fn a_graceful_stop_flushes_usage() {
     assert_eq!(usage["recent"].as_array().unwrap().len(), 7);
     demo.kill_9();
 }
+
+/// What a crash may cost, as the README states it: the usage of the last two seconds (the
+/// flush interval being gathered, and the flush being written).
+const CRASH_BOUND: Duration = Duration::from_secs(2);
+
+#[tokio::test]
+async fn a_crash_right_after_a_load_loses_at_most_the_stated_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("guard.redb");
+    let secret = "a-configured-admin-secret";
+    let client = client();
+    let demo = start(&db, Some(secret));
+    let (_, key) = post(&client, demo.url("/auth/keys"), secret, json!({})).await;
+    let (id, key) =
+        (key["id"].as_str().unwrap().to_owned(), key["key"].as_str().unwrap().to_owned());
+
+    // Eight clients for 2.5 s, each noting when every one of its requests was answered.
+    let started = std::time::Instant::now();
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (client, url, key) = (client.clone(), demo.url("/secure"), key.clone());
+        clients.spawn(async move {
+            let mut answered = Vec::new();
+            while started.elapsed() < Duration::from_millis(2500) {
+                assert_eq!(status(&client, url.clone(), &key).await, 200);
+                answered.push(std::time::Instant::now());
+            }
+            answered
+        });
+    }
+    let mut answered = Vec::new();
+    while let Some(times) = clients.join_next().await {
+        answered.extend(times.unwrap());
+    }
+    demo.kill_9();
+    let killed = std::time::Instant::now();
+
+    let demo = start(&db, Some(secret));
+    let usage: Value =
+        admin_get(&client, demo.url(&format!("/auth/keys/{id}/usage?granularity=minute")), secret)
+            .await;
+    let kept = usage["total_uses"].as_u64().unwrap();
+    let safe = answered.iter().filter(|&&at| at + CRASH_BOUND <= killed).count() as u64;
+    let total = answered.len() as u64;
+    assert!(safe > 0, "the load ran longer than the bound");
+    assert!(
+        kept >= safe && kept <= total,
+        "kept {kept}; answered {total}, {safe} of them over {CRASH_BOUND:?} before the kill"
+    );
+    // Counters and rollups are written in one transaction: they agree after a crash.
+    let in_rollups: u64 =
+        usage["rollups"].as_array().unwrap().iter().map(|r| r["count"].as_u64().unwrap()).sum();
+    assert_eq!(in_rollups, kept);
+    demo.kill_9();
+}

@@ -38,6 +38,16 @@ impl Granularity {
             Granularity::Day => DAY,
         }
     }
+
+    /// The period shown when none is asked for: an hour of minutes, a day of hours, thirty
+    /// days (the default retention) of days.
+    fn default_span(self) -> i64 {
+        match self {
+            Granularity::Minute => HOUR,
+            Granularity::Hour => DAY,
+            Granularity::Day => 30 * DAY,
+        }
+    }
 }
 
 /// `GET /keys/{id}/usage` query.
@@ -46,7 +56,8 @@ impl Granularity {
 pub(crate) struct UsageQuery {
     /// How many of the last requests (default 100, at most the number kept).
     limit: Option<usize>,
-    /// Start of the period (RFC 3339; default: `until` minus one day).
+    /// Start of the period (RFC 3339; default: `until` minus an hour, a day or thirty days,
+    /// by granularity).
     since: Option<String>,
     /// End of the period, exclusive (RFC 3339; default: the end of the current bucket, so
     /// that this minute, hour or day is included).
@@ -126,7 +137,8 @@ pub(crate) async fn usage(
     let step = granularity.seconds();
     let end_of_bucket = period_start(guard.core().clock.now(), step).saturating_add(step);
     let until = time(query.until, "until", end_of_bucket)?;
-    let since = period_start(time(query.since, "since", until.saturating_sub(DAY))?, step);
+    let default_since = until.saturating_sub(granularity.default_span());
+    let since = period_start(time(query.since, "since", default_since)?, step);
     if since >= until {
         return Err(ApiError::invalid("`since` must be before `until`"));
     }

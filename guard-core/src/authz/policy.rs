@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use compact_str::CompactString;
+
 use super::set::{BitSet, MAX_ENTRIES};
 use crate::store::{SharedStore, StoreError};
 
@@ -237,13 +239,13 @@ impl Policy {
 #[derive(Debug)]
 pub struct Grants {
     policy: Arc<Policy>,
-    interned: Mutex<HashMap<Vec<String>, Arc<Grant>>>,
+    interned: Mutex<hashbrown::HashMap<Vec<CompactString>, Arc<Grant>>>,
 }
 
 impl Grants {
     /// An empty interner for `policy`.
     pub fn new(policy: Arc<Policy>) -> Self {
-        Grants { policy, interned: Mutex::new(HashMap::new()) }
+        Grants { policy, interned: Mutex::new(hashbrown::HashMap::new()) }
     }
 
     /// The policy grants are resolved against.
@@ -252,7 +254,7 @@ impl Grants {
     }
 
     /// What holding `roles` grants, shared with every other holder of the same list.
-    pub fn of(&self, roles: &[String]) -> Arc<Grant> {
+    pub fn of(&self, roles: &[CompactString]) -> Arc<Grant> {
         let mut interned = self.interned.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(grant) = interned.get(roles) {
             return Arc::clone(grant);

@@ -32,7 +32,7 @@ pub fn key(id: &str) -> KeyRecord {
     KeyRecord {
         id: id.into(),
         hash: [id.len() as u8; 32],
-        name: format!("name of {id}"),
+        name: format!("name of {id}").into(),
         owner: None,
         roles: vec!["admin".into()],
         created_at: 1_000,

@@ -7,14 +7,43 @@ use hashbrown::HashTable;
 
 use super::entry::{KeyEntry, id_hash};
 use super::format::KeyFormat;
-use crate::authz::Grants;
-use crate::store::{Counters, KeyChange};
+use compact_str::CompactString;
+
+use crate::authz::{Grant, Grants};
+use crate::store::{Counters, KeyChange, KeyRecord};
 
 #[derive(Default)]
 pub(super) struct KeyIndex {
     table: HashTable<Arc<KeyEntry>>,
     /// The sequence number of the last store change applied.
     pub(super) cursor: u64,
+}
+
+/// The few role lists a load met last, in front of the shared interner: most keys hold one of
+/// a handful of lists, and a million lookups under the interner's lock add up.
+pub(super) struct RecentGrants<'a> {
+    grants: &'a Grants,
+    recent: Vec<(Vec<CompactString>, Arc<Grant>)>,
+}
+
+impl<'a> RecentGrants<'a> {
+    const KEPT: usize = 8;
+
+    pub(super) fn new(grants: &'a Grants) -> Self {
+        RecentGrants { grants, recent: Vec::with_capacity(Self::KEPT) }
+    }
+
+    fn of(&mut self, roles: &[CompactString]) -> Arc<Grant> {
+        if let Some((_, grant)) = self.recent.iter().find(|(r, _)| r.as_slice() == roles) {
+            return Arc::clone(grant);
+        }
+        let grant = self.grants.of(roles);
+        if self.recent.len() == Self::KEPT {
+            self.recent.remove(0);
+        }
+        self.recent.push((roles.to_vec(), Arc::clone(&grant)));
+        grant
+    }
 }
 
 fn hasher(entry: &Arc<KeyEntry>) -> u64 {
@@ -36,6 +65,24 @@ impl KeyIndex {
 
     pub(super) fn entries(&self) -> impl Iterator<Item = &Arc<KeyEntry>> {
         self.table.iter()
+    }
+
+    /// Adds a key from the initial load, where each key comes once (the store keeps only its
+    /// latest change): no lookup first.
+    pub(super) fn load(
+        &mut self,
+        record: &KeyRecord,
+        grants: &mut RecentGrants<'_>,
+        format: &KeyFormat,
+    ) {
+        let grant = grants.of(&record.roles);
+        match KeyEntry::new(record, grant, Counters::default(), format) {
+            Some(entry) => {
+                let hash = id_hash(entry.id_bytes());
+                self.table.insert_unique(hash, Arc::new(entry), hasher);
+            }
+            None => tracing::error!(id = %record.id, "a stored key is malformed; it is left out"),
+        }
     }
 
     /// Applies one change from the store: a new key, a changed one, or a deletion.

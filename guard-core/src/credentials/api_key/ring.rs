@@ -8,9 +8,11 @@
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use compact_str::CompactString;
+
 use super::entry::KeyEntry;
 use super::format::{KeyFormat, hash_key};
-use super::index::KeyIndex;
+use super::index::{KeyIndex, RecentGrants};
 use super::{CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyState, NewKey, Renewed};
 use crate::authz::{Grants, Identity, Principal};
 use crate::clock::{Clock, DAY, Timestamp};
@@ -61,7 +63,7 @@ impl KeyRing {
             config,
             index: RwLock::new(KeyIndex::with_capacity(count)),
         };
-        ring.sync().await?;
+        ring.load_all().await?;
         let mut after = None;
         loop {
             let page = ring.store.counters(CredentialKind::ApiKey, after.take(), PAGE).await?;
@@ -81,6 +83,29 @@ impl KeyRing {
             );
         }
         Ok(ring)
+    }
+
+    /// The initial load: every change from the start of the store, each key once. The store
+    /// reads the next page while this one goes into the index.
+    async fn load_all(&self) -> Result<(), StoreError> {
+        let mut grants = RecentGrants::new(&self.grants);
+        let mut page = self.store.key_changes(0, PAGE).await?;
+        while !page.changes.is_empty() {
+            let next = self.store.key_changes(page.cursor, PAGE);
+            let index_page = async {
+                let mut index = self.write_index();
+                for change in &page.changes {
+                    if let Some(record) = &change.record {
+                        index.load(record, &mut grants, &self.config.format);
+                    }
+                }
+                index.cursor = page.cursor;
+            };
+            // `zip` polls the read first, which starts it on the store's pool.
+            let (next, ()) = futures_lite::future::zip(next, index_page).await;
+            page = next?;
+        }
+        Ok(())
     }
 
     /// Applies every change the store made since the index last looked: this process's
@@ -146,11 +171,11 @@ impl KeyRing {
         let expires_at = self.expires_at(new.expiry, now)?;
         let generated = self.config.format.generate()?;
         let record = KeyRecord {
-            id: generated.id.clone(),
+            id: generated.id.as_str().into(),
             hash: *generated.hash.as_bytes(),
-            name: new.name.unwrap_or_default(),
+            name: new.name.unwrap_or_default().into(),
             owner: None,
-            roles,
+            roles: roles.into_iter().map(CompactString::from).collect(),
             created_at: now,
             expires_at,
             revoked: false,
@@ -267,5 +292,87 @@ impl KeyRing {
 
     fn write_index(&self) -> RwLockWriteGuard<'_, KeyIndex> {
         self.index.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authz::{Policy, PolicySpec, RoleSpec};
+    use crate::clock::ManualClock;
+    use crate::store::{KeyStore, RedbStore};
+
+    static SPEC: PolicySpec = PolicySpec::new(1, &["read"], &[RoleSpec::new("reader", &[], &[0])]);
+
+    fn ring(store: &SharedStore, clock: &ManualClock) -> KeyRing {
+        let grants = Arc::new(Grants::new(Arc::new(Policy::new(&SPEC).unwrap())));
+        let config = KeyRingConfig { format: KeyFormat::default(), default_ttl_days: 15 };
+        let clock: Arc<dyn Clock> = Arc::new(clock.clone());
+        pollster::block_on(KeyRing::load(Arc::clone(store), grants, clock, config)).unwrap()
+    }
+
+    /// A key written to the store by someone else: its plaintext and record.
+    fn foreign_key(format: &KeyFormat, revoked: bool) -> (String, KeyRecord) {
+        let generated = format.generate().unwrap();
+        let record = KeyRecord {
+            id: generated.id.as_str().into(),
+            hash: *generated.hash.as_bytes(),
+            name: "from elsewhere".into(),
+            owner: None,
+            roles: vec!["reader".into()],
+            created_at: 100,
+            expires_at: None,
+            revoked,
+        };
+        (generated.plaintext, record)
+    }
+
+    #[test]
+    fn the_index_follows_writes_made_by_another_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let redb = RedbStore::open(dir.path().join("g.redb")).unwrap();
+        let store: SharedStore = Arc::new(redb.clone());
+        let clock = ManualClock::new(1_000);
+        let ring = ring(&store, &clock);
+        let (plaintext, mut record) = foreign_key(ring.format(), false);
+
+        // Written straight to the store, as another process sharing it would.
+        pollster::block_on(redb.insert_keys(vec![record.clone()])).unwrap();
+        assert!(matches!(ring.authenticate(plaintext.as_bytes()), Err(KeyRejection::Unknown)));
+        pollster::block_on(ring.sync()).unwrap();
+        let principal = ring.authenticate(plaintext.as_bytes()).unwrap();
+        assert_eq!((principal.name(), principal.role_names()), ("from elsewhere", &["reader"][..]));
+
+        record.revoked = true;
+        pollster::block_on(redb.update_key(record.clone())).unwrap();
+        pollster::block_on(ring.sync()).unwrap();
+        assert!(matches!(ring.authenticate(plaintext.as_bytes()), Err(KeyRejection::Revoked(_))));
+
+        pollster::block_on(redb.delete_key(record.id.to_string())).unwrap();
+        pollster::block_on(ring.sync()).unwrap();
+        assert!(matches!(ring.authenticate(plaintext.as_bytes()), Err(KeyRejection::Unknown)));
+        assert!(ring.is_empty());
+    }
+
+    #[test]
+    fn a_wrong_secret_with_a_real_id_is_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: SharedStore = Arc::new(RedbStore::open(dir.path().join("g.redb")).unwrap());
+        let clock = ManualClock::new(1_000);
+        let ring = ring(&store, &clock);
+        let created = pollster::block_on(ring.create(NewKey::default())).unwrap();
+        let real = created.key.expose();
+        // Same id, another secret, a valid checksum: a well-formed guess at this key.
+        let format = ring.format();
+        let guess = format.generate().unwrap().plaintext;
+        let forged_body = format!("gk_{}_{}", created.info.id, &guess[16..guess.len() - 6]);
+        let sum =
+            crate::random::base62_fixed::<6>(u64::from(crc32fast::hash(forged_body.as_bytes())));
+        let forged = format!("{forged_body}{}", String::from_utf8(sum.to_vec()).unwrap());
+        assert!(format.parse(forged.as_bytes()).is_ok(), "well-formed");
+        assert!(matches!(ring.authenticate(forged.as_bytes()), Err(KeyRejection::Unknown)));
+        assert!(ring.authenticate(real.as_bytes()).is_ok());
+        clock.advance(16 * DAY);
+        assert!(matches!(ring.authenticate(real.as_bytes()), Err(KeyRejection::Expired(_))));
     }
 }

@@ -44,7 +44,7 @@ impl KeyStore for RedbStore {
                     let taken = keys.get(record.id.as_str()).map_err(db_err)?.is_some();
                     if taken || !seen.insert(record.id.as_str()) {
                         // Dropping the transaction uncommitted writes nothing.
-                        return Err(StoreError::DuplicateId(record.id.clone()));
+                        return Err(StoreError::DuplicateId(record.id.to_string()));
                     }
                 }
                 for (seq, record) in (next_seq(&log)?..).zip(records) {
@@ -144,7 +144,7 @@ impl KeyStore for RedbStore {
                     LogEntry::Key(record) => {
                         KeyChange { seq, id: record.id.clone(), record: Some(record) }
                     }
-                    LogEntry::Deleted(id) => KeyChange { seq, id, record: None },
+                    LogEntry::Deleted(id) => KeyChange { seq, id: id.into(), record: None },
                 });
             }
             Ok(Changes { changes, cursor: last })

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use compact_str::CompactString;
 use redb::{ReadableTable, TableDefinition, TableHandle, WriteTransaction};
 use serde::Deserialize;
 
@@ -23,13 +24,13 @@ const RECENT_KEPT: usize = 100;
 
 #[derive(Deserialize)]
 struct V1Key {
-    id: String,
+    id: CompactString,
     hash: String,
-    name: String,
+    name: CompactString,
     #[serde(default)]
-    owner: Option<String>,
+    owner: Option<CompactString>,
     #[serde(default)]
-    roles: Vec<String>,
+    roles: Vec<CompactString>,
     created_at: Timestamp,
     expires_at: Option<Timestamp>,
     #[serde(default)]
@@ -216,7 +217,7 @@ mod tests {
         let a = pollster::block_on(store.get_key("AAAAAAAAAAAA".into())).unwrap().unwrap();
         assert_eq!(
             (a.name.as_str(), a.hash, a.roles.as_slice()),
-            ("key AAAAAAAAAAAA", *hash.as_bytes(), &["admin".to_owned()][..])
+            ("key AAAAAAAAAAAA", *hash.as_bytes(), &["admin".into()][..])
         );
         let b = pollster::block_on(store.get_key("BBBBBBBBBBBB".into())).unwrap().unwrap();
         assert!(b.revoked);

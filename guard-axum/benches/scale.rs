@@ -1,0 +1,113 @@
+//! A million keys: how long a server takes to be ready, and how much memory each key holds.
+//!
+//! `cargo bench -p guard-axum --bench scale` (`SCALE_KEYS=<n>` for another count)
+//!
+//! The keys are created directly through the store (names of up to 16 characters, random
+//! ids and secrets), once, in `target/`; the file is reused by later runs. A child process
+//! then measures what a server does at start-up: `Guard::build` (open the file, record the
+//! policy, start the usage writer, load every key and its counters), timed, with the
+//! process's resident memory read before and after. The figure per key is that difference
+//! divided by the number of keys: the index, the entries, and the store's page cache.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use guard_axum::guard_core::store::{KeyRecord, KeyStore};
+use guard_axum::{Guard, KeyFormat, RedbStore};
+
+guard_axum::policy! {
+    roles {
+        viewer: [view_reports],
+        editor: viewer + [edit_reports],
+        admin: editor + [manage_keys],
+    }
+}
+
+const DEFAULT_KEYS: usize = 1_000_000;
+const BATCH: usize = 10_000;
+const ROLES: [&str; 3] = ["viewer", "editor", "admin"];
+
+/// The resident memory of this process, in bytes.
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("a Linux /proc");
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+fn create(path: &Path, keys: usize) {
+    let store = RedbStore::open(path).unwrap();
+    let format = KeyFormat::default();
+    let started = Instant::now();
+    for batch in 0..keys.div_ceil(BATCH) {
+        let records: Vec<KeyRecord> = (batch * BATCH..((batch + 1) * BATCH).min(keys))
+            .map(|i| {
+                let generated = format.generate().unwrap();
+                KeyRecord {
+                    id: generated.id.into(),
+                    hash: *generated.hash.as_bytes(),
+                    name: format!("service-{i:08}").into(),
+                    owner: None,
+                    roles: vec![ROLES[i % ROLES.len()].into()],
+                    created_at: 1_795_000_000 + i as i64,
+                    expires_at: (i % 2 == 0).then_some(1_900_000_000),
+                    revoked: i % 100 == 0,
+                }
+            })
+            .collect();
+        pollster::block_on(store.insert_keys(records)).unwrap();
+    }
+    eprintln!("created {keys} keys through the store in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// In the child: what a server does at start-up, measured.
+fn measure(path: &Path, keys: usize) {
+    let before = resident_bytes();
+    let started = Instant::now();
+    let guard = Guard::builder(&POLICY)
+        .database(path)
+        .admin_secret("scale-admin-secret-0123456789")
+        .build()
+        .unwrap();
+    let ready = started.elapsed();
+    let after = resident_bytes();
+    assert_eq!(guard.keys().len(), keys);
+    println!(
+        "{} keys: ready in {:.3} s, {:.0} B per key held in memory ({:.1} MiB in all)",
+        keys,
+        ready.as_secs_f64(),
+        (after - before) as f64 / keys as f64,
+        (after - before) as f64 / (1024.0 * 1024.0)
+    );
+    drop(Arc::new(guard));
+}
+
+fn main() {
+    let keys: usize =
+        std::env::var("SCALE_KEYS").ok().and_then(|n| n.parse().ok()).unwrap_or(DEFAULT_KEYS);
+    if let Ok(path) = std::env::var("SCALE_CHILD") {
+        measure(Path::new(&path), keys);
+        return;
+    }
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let path = target.join(format!("guard-scale-{keys}.redb"));
+    let reusable = path.exists()
+        && RedbStore::open(&path)
+            .ok()
+            .is_some_and(|s| pollster::block_on(s.count_keys()).ok() == Some(keys as u64));
+    if !reusable {
+        let _ = std::fs::remove_file(&path);
+        create(&path, keys);
+    }
+    // Three fresh processes, so that nothing this one allocated is counted.
+    for _ in 0..3 {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .env("SCALE_CHILD", &path)
+            .env("SCALE_KEYS", keys.to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
