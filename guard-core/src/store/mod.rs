@@ -10,7 +10,7 @@
 //! A backend implements the three (that makes it a [`Store`]); [`RedbStore`] is the embedded
 //! one every application gets by default. The traits use native `async fn` with `Send`
 //! futures; the guard holds a store as [`SharedStore`], through the boxed-future twins in
-//! [`dynamic`], which every [`Store`] implements. [`conformance`] (feature `testing`) is the
+//! [`dynamic`], which every [`Store`] implements. `conformance` (feature `testing`) is the
 //! suite every backend runs.
 
 #[cfg(any(test, feature = "testing"))]
