@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::accounts::Accounts;
 use crate::authn::AuthContext;
 use crate::authz::{Grants, Policy, PolicySpec};
 use crate::clock::{Clock, SystemClock};
@@ -17,9 +18,14 @@ use crate::config::{
 };
 use crate::credentials::admin_secret::{self, AdminGate};
 use crate::credentials::api_key::{KeyFormat, KeyRing, KeyRingConfig};
+use crate::credentials::issued::{IssuedRing, Lifetimes};
+use crate::credentials::password::{PasswordConfig, Passwords};
+use crate::credentials::throttle::{LoginThrottle, ThrottleConfig};
+use crate::credentials::user::UserDirectory;
 use crate::error::Error;
+use crate::maintenance::Maintenance;
 use crate::secret::Secret;
-use crate::store::{RedbStore, SharedStore};
+use crate::store::{RedbStore, SharedStore, StoreError};
 use crate::usage::{Usage, UsageConfig};
 
 /// Where the guard keeps its data.
@@ -58,6 +64,12 @@ pub struct Settings {
     pub clock: Option<Arc<dyn Clock>>,
     /// How usage is recorded.
     pub usage: UsageConfig,
+    /// How passwords are hashed.
+    pub passwords: PasswordConfig,
+    /// How failed logins are slowed down.
+    pub throttle: ThrottleConfig,
+    /// How long sessions and tokens work.
+    pub lifetimes: Lifetimes,
     /// What the environment says, used for every setting left `None`.
     pub env: EnvConfig,
 }
@@ -79,6 +91,9 @@ impl Settings {
             key_prefix: None,
             clock: None,
             usage: UsageConfig::default(),
+            passwords: PasswordConfig::default(),
+            throttle: ThrottleConfig::default(),
+            lifetimes: Lifetimes::default(),
             env: EnvConfig::default(),
         }
     }
@@ -98,10 +113,13 @@ pub struct Core {
     pub grants: Arc<Grants>,
     /// The API keys.
     pub keys: Arc<KeyRing>,
+    /// Users, their sessions and tokens.
+    pub accounts: Arc<Accounts>,
     /// Usage of every credential.
     pub usage: Arc<Usage>,
     /// The admin secret.
     pub admin: Arc<AdminGate>,
+    maintenance: Maintenance,
 }
 
 impl std::fmt::Debug for Core {
@@ -156,20 +174,63 @@ impl Core {
         let clock = settings.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let grants = Arc::new(Grants::new(Arc::clone(&policy)));
         let usage = Arc::new(Usage::start(Arc::clone(&store), Arc::clone(&clock), settings.usage)?);
+        let passwords = Arc::new(
+            Passwords::new(settings.passwords)
+                .map_err(|e| StoreError::Damaged(format!("password hashing cannot start: {e}")))?,
+        );
+        let users = Arc::new(UserDirectory::load(Arc::clone(&store), Arc::clone(&grants)).await?);
         let config = KeyRingConfig { format, default_ttl_days: ttl };
-        let keys =
-            KeyRing::load(Arc::clone(&store), Arc::clone(&grants), Arc::clone(&clock), config)
-                .await?;
+        let keys = Arc::new(
+            KeyRing::load(
+                Arc::clone(&store),
+                Arc::clone(&grants),
+                Arc::clone(&users),
+                Arc::clone(&clock),
+                config,
+            )
+            .await?,
+        );
+        let issued = Arc::new(
+            IssuedRing::load(
+                Arc::clone(&store),
+                Arc::clone(&clock),
+                Arc::clone(&users),
+                settings.lifetimes,
+            )
+            .await?,
+        );
+        let maintenance = Maintenance::start(Arc::clone(&issued)).map_err(|e| {
+            StoreError::Damaged(format!("cannot start the maintenance thread: {e}"))
+        })?;
+        let accounts = Arc::new(Accounts::new(
+            users,
+            issued,
+            Arc::clone(&keys),
+            passwords,
+            LoginThrottle::new(settings.throttle),
+            Arc::clone(&clock),
+        ));
         let established = admin_secret::establish(configured_secret.as_deref(), &store).await?;
         let admin = Arc::new(AdminGate::new(&established, Arc::clone(&store)));
         let context = AuthContext::new(Arc::clone(&policy), Arc::clone(&clock));
-        let core =
-            Core { policy, store, clock, context, grants, keys: Arc::new(keys), usage, admin };
+        let core = Core {
+            policy,
+            store,
+            clock,
+            context,
+            grants,
+            keys,
+            accounts,
+            usage,
+            admin,
+            maintenance,
+        };
         Ok(Opened { core, generated_admin_secret: established.generated })
     }
 
-    /// Writes all gathered usage and stops the usage writer.
+    /// Writes all gathered usage and stops the background threads.
     pub fn shutdown(&self) {
+        self.maintenance.stop();
         self.usage.shutdown();
     }
 }

@@ -43,6 +43,9 @@ pub enum Error {
     /// The admin secret set in code is too short to resist guessing.
     #[error("the admin secret must be at least {MIN_ADMIN_SECRET_LEN} characters")]
     WeakAdminSecret,
+    /// The JWT configuration cannot be used.
+    #[error("JWT: {0}")]
+    Jwt(String),
     /// The default key lifetime is out of range.
     #[error("the default key lifetime must be between 1 and {MAX_TTL_DAYS} days")]
     InvalidTtl,

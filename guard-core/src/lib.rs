@@ -4,6 +4,7 @@
 //! assembly that opens them all (`assembly`). Applications use it through `guard-axum`, which
 //! re-exports everything here.
 
+pub mod accounts;
 pub mod assembly;
 pub mod authn;
 pub mod authz;
@@ -11,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod credentials;
 mod error;
+mod maintenance;
 mod random;
 pub mod secret;
 pub mod store;

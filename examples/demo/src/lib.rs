@@ -4,9 +4,10 @@
 
 use axum::extract::Path;
 use axum::http::request::Parts;
+use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
-use guard_axum::{Guard, GuardError, Principal, api_key, protected};
+use guard_axum::{Guard, GuardBuilder, GuardError, Principal, api_key, protected};
 
 guard_axum::policy! {
     roles {
@@ -17,9 +18,15 @@ guard_axum::policy! {
 }
 
 /// The demo's guard, configured by `GUARD_DB`, `GUARD_ADMIN_SECRET` and `GUARD_KEY_TTL_DAYS`.
-/// Keys holding `manage_keys` (the `admin` role) may use the admin API too.
+/// Keys holding `manage_keys` (the `admin` role) may use the admin API too. People log in
+/// with a session (the login page) or a bearer token (`POST /auth/token`).
 pub fn guard_from_env() -> Result<Guard, GuardError> {
-    Guard::builder(&POLICY).with_env()?.admin_permission("manage_keys").build()
+    configure(Guard::builder(&POLICY).with_env()?).build()
+}
+
+/// The demo's settings on `builder`: what `guard_from_env` builds, for tests to build on.
+pub fn configure(builder: GuardBuilder) -> GuardBuilder {
+    builder.admin_permission("manage_keys").sessions().bearer_tokens()
 }
 
 /// The demo's routes, guarded by `guard`.
@@ -31,12 +38,24 @@ pub fn app(guard: &Guard) -> Router {
         .route("/me", get(me))
         .route("/reports", get(reports))
         .route("/notes/{owner}", get(notes))
-        .nest("/auth", guard.admin_router())
+        .route("/dashboard", get(dashboard))
+        .nest("/auth", guard.admin_router().merge(guard.auth_router()))
         .layer(guard.layer())
 }
 
 async fn index() -> &'static str {
-    "guard demo: GET /secure needs an API key, GET /admin an admin key, GET /me shows who you are\n"
+    "guard demo: GET /secure needs an API key, GET /admin an admin, GET /me shows who you are;\n\
+     people log in at /auth/login (a page) or get a token from POST /auth/token\n"
+}
+
+/// A page for people: log in at `/auth/login?next=/dashboard` to see it.
+#[protected]
+async fn dashboard(who: Principal) -> Html<String> {
+    let name = who.name().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    Html(format!(
+        "<!doctype html><title>Dashboard</title><h1 id=\"welcome\">Welcome, {name}</h1>\n\
+         <form method=\"post\" action=\"/auth/logout?next=/auth/login\"><button>Log out</button></form>\n"
+    ))
 }
 
 #[api_key]

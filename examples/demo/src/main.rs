@@ -29,7 +29,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let guard = demo::guard_from_env()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, demo::app(&guard)).with_graceful_shutdown(shutdown_signal()).await?;
+    // With the client's address, which login throttling counts by.
+    let app = demo::app(&guard).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     // Write the usage records still buffered before exiting.
     guard.shutdown();
     tracing::info!("stopped");

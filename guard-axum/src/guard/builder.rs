@@ -12,6 +12,7 @@ use guard_core::authn::{Authenticator, Chain, positions};
 use guard_core::config::{ConfigError, EnvConfig};
 use guard_core::{BitSet, Clock, Error, PolicySpec, SharedStore, UsageConfig};
 
+use super::logins::Logins;
 use super::{Guard, Inner};
 use crate::authn::ApiKeyAuthenticator;
 use crate::authn::api_key::NAME as API_KEY_NAME;
@@ -29,6 +30,7 @@ pub struct GuardBuilder {
     api_key_position: u32,
     authenticators: Vec<(u32, Box<dyn Authenticator>)>,
     error_hook: Option<ErrorHook>,
+    logins: Logins,
 }
 
 impl GuardBuilder {
@@ -41,6 +43,7 @@ impl GuardBuilder {
             api_key_position: positions::API_KEY,
             authenticators: Vec::new(),
             error_hook: None,
+            logins: Logins::default(),
         }
     }
 
@@ -155,8 +158,70 @@ impl GuardBuilder {
         self
     }
 
-    /// Opens the core (store, policy, keys, usage writer, admin secret) and assembles the
-    /// chain of authenticators.
+    /// Login sessions: `POST /login` (of [`Guard::auth_router`]) sets a `guard_session`
+    /// cookie, which authenticates requests (position 300); `POST /logout` ends it.
+    pub fn sessions(mut self) -> Self {
+        self.logins.sessions = true;
+        self
+    }
+
+    /// Bearer tokens: `POST /token` (the OAuth2 password grant) issues opaque `gt_…` tokens,
+    /// accepted as `Authorization: Bearer` (position 200); `POST /token/revoke` ends one.
+    pub fn bearer_tokens(mut self) -> Self {
+        self.logins.bearer_tokens = true;
+        self
+    }
+
+    /// JWTs issued elsewhere, verified with `config` (position 250).
+    pub fn jwt(mut self, config: guard_core::credentials::jwt::JwtConfig) -> Self {
+        self.logins.jwt = Some(config);
+        self
+    }
+
+    /// `POST /token` issues JWTs (signed with the key given to [`GuardBuilder::jwt`])
+    /// instead of opaque tokens.
+    pub fn issue_jwts(mut self) -> Self {
+        self.logins.issue_jwts = true;
+        self
+    }
+
+    /// HTTP Basic authentication against the users (position 400), throttled like logins.
+    /// Off by default: a password in every request is worth avoiding.
+    pub fn basic_auth(mut self) -> Self {
+        self.logins.basic = true;
+        self
+    }
+
+    /// The application is served over TLS: the session cookie is `__Host-guard_session`,
+    /// `Secure`, and same-origin checks expect `https`.
+    pub fn served_over_tls(mut self, tls: bool) -> Self {
+        self.logins.tls = tls;
+        self
+    }
+
+    /// How long sessions and tokens work.
+    pub fn lifetimes(mut self, lifetimes: guard_core::credentials::issued::Lifetimes) -> Self {
+        self.settings.lifetimes = lifetimes;
+        self
+    }
+
+    /// How passwords are hashed, and how many at once.
+    pub fn passwords(mut self, config: guard_core::credentials::password::PasswordConfig) -> Self {
+        self.settings.passwords = config;
+        self
+    }
+
+    /// How failed logins are slowed down.
+    pub fn login_throttle(
+        mut self,
+        config: guard_core::credentials::throttle::ThrottleConfig,
+    ) -> Self {
+        self.settings.throttle = config;
+        self
+    }
+
+    /// Opens the core (store, policy, keys, users, sessions and tokens, usage writer, admin
+    /// secret) and assembles the chain of authenticators.
     pub fn build(self) -> Result<Guard, Error> {
         // Everything that can fail without the core is checked before it is opened, so that
         // a secret the core generates is shown right after, before anything else can fail.
@@ -171,7 +236,10 @@ impl GuardBuilder {
             }
         };
         let own = self.authenticators.iter().map(|(p, a)| (*p, a.name()));
-        check_positions(std::iter::once((self.api_key_position, API_KEY_NAME)).chain(own))?;
+        let built_in =
+            std::iter::once((self.api_key_position, API_KEY_NAME)).chain(self.logins.positions());
+        check_positions(built_in.chain(own))?;
+        let jwt = self.logins.jwt().map_err(|e| Error::Jwt(e.to_string()))?;
         let opened = Core::open(self.settings)?;
         if let Some(secret) = &opened.generated_admin_secret {
             (self.on_generated_secret)(secret.expose());
@@ -180,6 +248,7 @@ impl GuardBuilder {
         let api_keys = ApiKeyAuthenticator::new(Arc::clone(&core.keys), self.api_key_in_query);
         let mut links: Vec<(u32, Box<dyn Authenticator>)> =
             vec![(self.api_key_position, Box::new(api_keys))];
+        links.extend(self.logins.authenticators(&core, jwt.as_ref()));
         links.extend(self.authenticators);
         let chain = Chain::new(links)?;
         let challenge = chain
@@ -193,6 +262,7 @@ impl GuardBuilder {
                 challenge,
                 admin_permission,
                 error_hook: self.error_hook,
+                logins: self.logins.methods(jwt),
             }),
         })
     }

@@ -3,6 +3,7 @@
 
 mod builder;
 mod chain;
+mod logins;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use guard_core::{BitSet, Policy, Principal, Secret};
 
 pub use self::builder::GuardBuilder;
 pub(crate) use self::chain::{RequestAuth, resolve};
+pub(crate) use self::logins::LoginMethods;
 use crate::layer::GuardLayer;
 use crate::rejection::{ErrorHook, Rejection};
 
@@ -53,6 +55,7 @@ struct Inner {
     challenge: HeaderValue,
     admin_permission: Option<BitSet>,
     error_hook: Option<ErrorHook>,
+    logins: LoginMethods,
 }
 
 impl std::fmt::Debug for Guard {
@@ -140,6 +143,16 @@ impl Guard {
     /// The authenticator chain.
     pub fn chain(&self) -> &Chain {
         &self.inner.chain
+    }
+
+    /// Users, their sessions and tokens.
+    pub fn accounts(&self) -> &Arc<guard_core::accounts::Accounts> {
+        &self.inner.core.accounts
+    }
+
+    /// The login methods this guard offers.
+    pub(crate) fn logins(&self) -> &LoginMethods {
+        &self.inner.logins
     }
 
     /// Test mode: a layer like [`Guard::layer`] under which every request is made by

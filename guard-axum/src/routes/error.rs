@@ -1,14 +1,10 @@
-//! Errors of the admin API, and the JSON body extractor that reports bad input in the
-//! contract's shape rather than axum's plain text.
+//! Errors of the guard's routes, in the contract's shape.
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use guard_core::AdminSecretError;
 use guard_core::credentials::api_key::KeyError;
 use guard_core::store::StoreError;
-use serde::de::DeserializeOwned;
 
 use crate::rejection::error_response;
 
@@ -18,11 +14,12 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     detail: String,
+    retry_after: Option<i64>,
 }
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError { status, code, detail: detail.into() }
+        ApiError { status, code, detail: detail.into(), retry_after: None }
     }
 
     /// 422 with a message about the input.
@@ -35,7 +32,34 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", "no such key")
     }
 
-    fn internal(cause: &dyn std::fmt::Display) -> Self {
+    /// 503: too busy now; the client is told to retry in a second.
+    pub(crate) fn busy() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "too busy; try again shortly")
+            .retry_after(1)
+    }
+
+    /// The status.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The human-readable detail.
+    pub(crate) fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The `Retry-After` it carries, if any.
+    pub(crate) fn retry_after_seconds(&self) -> Option<i64> {
+        self.retry_after
+    }
+
+    /// Adds `Retry-After` to the answer.
+    pub(crate) fn retry_after(mut self, seconds: i64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    pub(crate) fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "admin request failed");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
     }
@@ -54,16 +78,22 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        error_response(self.status, self.code, &self.detail)
+        let mut response = error_response(self.status, self.code, &self.detail);
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
 impl From<KeyError> for ApiError {
     fn from(error: KeyError) -> Self {
         match error {
-            KeyError::UnknownRoles(_) | KeyError::ExpiryNotInFuture | KeyError::InvalidTtl => {
-                ApiError::invalid(error.to_string())
-            }
+            KeyError::UnknownRoles(_)
+            | KeyError::ExpiryNotInFuture
+            | KeyError::InvalidTtl
+            | KeyError::UnknownOwner
+            | KeyError::RolesBeyondOwner(_) => ApiError::invalid(error.to_string()),
             KeyError::NotFound => ApiError::no_such_key(),
             KeyError::Store(store) => ApiError::store(&store),
             other => ApiError::internal(&other),
@@ -83,58 +113,36 @@ impl From<AdminSecretError> for ApiError {
     }
 }
 
-/// A JSON body whose errors are JSON too: 415 for a non-JSON content type, 413 over the
-/// size cap, 400 for malformed JSON, 422 for the wrong shape (wrong types, unknown fields).
-/// An empty body reads as `{}`, so routes whose fields are all optional need no body.
-pub(crate) struct AdminJson<T>(pub(crate) T);
+pub(crate) fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        _ => "invalid_request",
+    }
+}
 
-impl<S, T> FromRequest<S> for AdminJson<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
-                let mime = mime.trim();
-                mime.eq_ignore_ascii_case("application/json")
-                    || (mime.len() > 5 && mime[mime.len() - 5..].eq_ignore_ascii_case("+json"))
-            });
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|r| ApiError::new(r.status(), code_for(r.status()), r.body_text()))?;
-        let body: &[u8] = if bytes.is_empty() {
-            b"{}"
-        } else if is_json {
-            &bytes
-        } else {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "the body must be JSON, with `Content-Type: application/json`",
-            ));
-        };
-        match serde_json::from_slice(body) {
-            Ok(value) => Ok(AdminJson(value)),
-            Err(e) if e.is_data() => Err(ApiError::invalid(e.to_string())),
-            Err(e) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                format!("the body is not valid JSON: {e}"),
-            )),
+impl From<guard_core::credentials::user::UserError> for ApiError {
+    fn from(error: guard_core::credentials::user::UserError) -> Self {
+        use guard_core::credentials::password::PasswordError;
+        use guard_core::credentials::user::UserError;
+        match error {
+            UserError::InvalidName(_)
+            | UserError::UnknownRoles(_)
+            | UserError::Password(PasswordError::Length) => ApiError::invalid(error.to_string()),
+            UserError::Password(PasswordError::Busy) => ApiError::busy(),
+            UserError::NameTaken => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", "the name is taken")
+            }
+            UserError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user")
+            }
+            UserError::Store(store) => ApiError::store(&store),
+            other => ApiError::internal(&other),
         }
     }
 }
 
-fn code_for(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        _ => "invalid_request",
+impl From<guard_core::store::StoreError> for ApiError {
+    fn from(error: guard_core::store::StoreError) -> Self {
+        ApiError::store(&error)
     }
 }

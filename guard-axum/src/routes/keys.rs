@@ -10,7 +10,8 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use super::admin::Admin;
-use super::error::{AdminJson, ApiError};
+use super::body::AdminJson;
+use super::error::ApiError;
 use crate::Guard;
 
 /// The longest key name accepted, in characters.
@@ -26,6 +27,8 @@ pub(crate) struct KeyBody {
     prefix: String,
     name: String,
     roles: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
     state: KeyState,
     active: bool,
     never_expires: bool,
@@ -42,6 +45,7 @@ impl From<KeyInfo> for KeyBody {
             prefix: info.prefix,
             name: info.name,
             roles: info.roles,
+            owner: info.owner,
             active: info.state == KeyState::Active,
             state: info.state,
             never_expires: info.expires_at.is_none(),
@@ -93,6 +97,8 @@ impl ExpiryFields {
 pub(crate) struct CreateKey {
     name: Option<String>,
     roles: Option<Vec<String>>,
+    /// The user (by id) the key acts for.
+    owner: Option<String>,
     // Not `#[serde(flatten)]` of `ExpiryFields`: flatten defeats `deny_unknown_fields`.
     never_expires: Option<bool>,
     expires_at: Option<String>,
@@ -122,6 +128,7 @@ pub(crate) async fn create(
     let new = NewKey {
         name: body.name,
         roles: body.roles.unwrap_or_default(),
+        owner: body.owner,
         expiry: ExpiryFields {
             never_expires: body.never_expires,
             expires_at: body.expires_at,

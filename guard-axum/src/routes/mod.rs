@@ -5,13 +5,18 @@
 //! the contract's shape.
 
 mod admin;
+mod auth;
+mod body;
 mod error;
 mod keys;
+mod login;
+mod token;
 mod usage;
+mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 
 pub use self::admin::ADMIN_SECRET_HEADER;
 pub use self::error::ApiError;
@@ -33,6 +38,10 @@ impl Guard {
     /// | `POST /keys/{id}/renew` | new expiry (`{expires_at?, ttl_days?, never_expires?}`); reactivates |
     /// | `DELETE /keys/{id}` | delete, with its usage |
     /// | `GET /keys/{id}/usage` | its last requests and rollups (`?limit=&since=&until=&granularity=`) |
+    /// | `POST /users`, `GET /users` | create a user `{name, password, roles?}`; list them |
+    /// | `GET/PATCH/DELETE /users/{id}` | one user; change `{name?, roles?, disabled?}`; delete |
+    /// | `PUT /users/{id}/password` | set the password `{password}`; ends the user's sessions and tokens |
+    /// | `GET /users/{id}/sessions`, `DELETE /sessions/{id}` | a user's sessions; end one |
     /// | `POST /admin-secret/rotate` | replace a generated admin secret; shows the new one once |
     pub fn admin_router<S>(&self) -> Router<S>
     where
@@ -44,6 +53,11 @@ impl Guard {
             .route("/keys/{id}/revoke", post(keys::revoke))
             .route("/keys/{id}/renew", post(keys::renew))
             .route("/keys/{id}/usage", get(usage::usage))
+            .route("/users", post(users::create).get(users::list))
+            .route("/users/{id}", get(users::get).patch(users::patch).delete(users::delete))
+            .route("/users/{id}/password", put(users::set_password))
+            .route("/users/{id}/sessions", get(users::sessions))
+            .route("/sessions/{id}", delete(users::end_session))
             .route("/admin-secret/rotate", post(admin::rotate_secret))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             // Its own guard layer: the admin API works, and its errors go through the error

@@ -7,7 +7,8 @@
 //! - [`Outcome::NotMine`]: no credentials of my kind here; ask the next authenticator;
 //! - [`Outcome::Rejected`]: credentials of my kind were present and are wrong; stop, 401.
 //!   Invalid credentials never fall through to a weaker method;
-//! - [`Outcome::Throttled`]: too many attempts; stop, 429 with `Retry-After`.
+//! - [`Outcome::Throttled`]: too many attempts; stop, 429 with `Retry-After`;
+//! - [`Outcome::Forbidden`]: valid credentials this request may not use; stop, 403.
 //!
 //! It answers through a [`Verdict`]: at once (`Verdict::Now`) when it decides from memory, as
 //! the built-in ones do, so the request path allocates nothing; or later (`Verdict::Later`,
@@ -150,6 +151,9 @@ pub enum Outcome {
         /// How long the client should wait.
         retry_after: Duration,
     },
+    /// Valid credentials that this request may not use (a session cookie on a cross-site
+    /// request that changes something): stop, 403. The reason is for the log.
+    Forbidden(&'static str),
 }
 
 impl Outcome {

@@ -56,15 +56,25 @@ pub trait Identity: Send + Sync + 'static {
     }
 }
 
-/// The caller of a request. Cheap to clone: one reference count.
+/// The caller of a request. Cheap to clone: one reference count, two for a user proved by a
+/// session or a token.
 ///
 /// Roles are held twice: the names assigned (for display) and, as compact sets, the roles and
-/// permissions they grant after inheritance (for checks, which never allocate). Through its
-/// identity a principal also reaches the credential that proved it, on which the outcome of
-/// the request is recorded ([`Principal::record_use`]).
+/// permissions they grant after inheritance (for checks, which never allocate). A principal
+/// also reaches the credential that proved it, on which the outcome of the request is
+/// recorded ([`Principal::record_use`]): its identity itself (an API key), or a credential
+/// issued to it (a session or token of a user).
 #[derive(Clone)]
 pub struct Principal {
     identity: Arc<dyn Identity>,
+    via: Option<Via>,
+}
+
+/// A credential issued to the identity, and the kind it makes the principal.
+#[derive(Clone)]
+struct Via {
+    credential: Arc<dyn Tracked>,
+    kind: PrincipalKind,
 }
 
 /// An identity built by value, for authenticators of the application's own and tests.
@@ -117,7 +127,17 @@ impl Principal {
 
     /// The principal an identity describes.
     pub fn from_identity(identity: Arc<dyn Identity>) -> Self {
-        Principal { identity }
+        Principal { identity, via: None }
+    }
+
+    /// The principal `identity` (a user) proved by `credential` (a session or token), which
+    /// makes it of `kind`.
+    pub fn via(
+        identity: Arc<dyn Identity>,
+        credential: Arc<dyn Tracked>,
+        kind: PrincipalKind,
+    ) -> Self {
+        Principal { identity, via: Some(Via { credential, kind }) }
     }
 
     /// The caller who presented no credentials.
@@ -137,7 +157,7 @@ impl Principal {
 
     /// What kind of credential identified the caller.
     pub fn kind(&self) -> PrincipalKind {
-        self.identity.kind()
+        self.via.as_ref().map_or_else(|| self.identity.kind(), |via| via.kind)
     }
 
     /// Whether the caller presented valid credentials.
@@ -162,7 +182,10 @@ impl Principal {
 
     /// The credential that proved this principal, if its uses are recorded.
     pub fn credential(&self) -> Option<&dyn Tracked> {
-        self.identity.credential()
+        match &self.via {
+            Some(via) => Some(via.credential.as_ref()),
+            None => self.identity.credential(),
+        }
     }
 
     /// Records one use of the credential that proved this principal (nothing for one whose
@@ -175,9 +198,17 @@ impl Principal {
         method: &http::Method,
         route: &str,
     ) {
-        if let Some(credential) = self.identity.credential() {
-            let handle = || Arc::clone(&self.identity).credential_handle();
-            usage.record_slot(credential, handle, at, outcome, method, route);
+        match &self.via {
+            Some(via) => {
+                let handle = || Some(Arc::clone(&via.credential));
+                usage.record_slot(via.credential.as_ref(), handle, at, outcome, method, route);
+            }
+            None => {
+                if let Some(credential) = self.identity.credential() {
+                    let handle = || Arc::clone(&self.identity).credential_handle();
+                    usage.record_slot(credential, handle, at, outcome, method, route);
+                }
+            }
         }
     }
 }

@@ -3,3 +3,8 @@
 
 pub mod admin_secret;
 pub mod api_key;
+pub mod issued;
+pub mod jwt;
+pub mod password;
+pub mod throttle;
+pub mod user;

@@ -6,8 +6,9 @@
 //! request path; the box costs nothing that matters there.
 
 use super::{
-    Changes, Counters, CredentialKind, KeyChange, KeyRecord, KeyStore, MetaStore, RecentUse,
-    Rollup, StoreError, Subject, UsageBatch, UsageStore,
+    Changes, Counters, CredentialKind, IssuedChange, IssuedRecord, IssuedStore, KeyChange,
+    KeyRecord, KeyStore, MetaStore, RecentUse, Rollup, StoreError, Subject, UsageBatch, UsageStore,
+    UserChange, UserRecord, UserStore,
 };
 use crate::BoxFuture;
 use crate::clock::Timestamp;
@@ -129,6 +130,108 @@ impl<T: MetaStore> DynMetaStore for T {
 }
 
 /// A whole store through `dyn`: what [`super::SharedStore`] points at.
-pub trait DynStore: DynKeyStore + DynUsageStore + DynMetaStore {}
+pub trait DynStore:
+    DynKeyStore + DynUserStore + DynIssuedStore + DynUsageStore + DynMetaStore
+{
+}
 
-impl<T: DynKeyStore + DynUsageStore + DynMetaStore> DynStore for T {}
+impl<T> DynStore for T where
+    T: DynKeyStore + DynUserStore + DynIssuedStore + DynUsageStore + DynMetaStore
+{
+}
+
+/// [`UserStore`] through `dyn`.
+#[allow(missing_docs)]
+pub trait DynUserStore: Send + Sync + 'static {
+    fn insert_user(&self, record: UserRecord) -> BoxFuture<'_, Result<(), StoreError>>;
+    fn update_user(&self, record: UserRecord) -> BoxFuture<'_, Result<bool, StoreError>>;
+    fn delete_user(&self, id: String) -> BoxFuture<'_, Result<bool, StoreError>>;
+    fn get_user(&self, id: String) -> BoxFuture<'_, Result<Option<UserRecord>, StoreError>>;
+    fn count_users(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+    fn user_changes(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Changes<UserChange>, StoreError>>;
+}
+
+impl<T: UserStore> DynUserStore for T {
+    fn insert_user(&self, record: UserRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(UserStore::insert_user(self, record))
+    }
+    fn update_user(&self, record: UserRecord) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(UserStore::update_user(self, record))
+    }
+    fn delete_user(&self, id: String) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(UserStore::delete_user(self, id))
+    }
+    fn get_user(&self, id: String) -> BoxFuture<'_, Result<Option<UserRecord>, StoreError>> {
+        Box::pin(UserStore::get_user(self, id))
+    }
+    fn count_users(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(UserStore::count_users(self))
+    }
+    fn user_changes(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Changes<UserChange>, StoreError>> {
+        Box::pin(UserStore::user_changes(self, cursor, limit))
+    }
+}
+
+/// [`IssuedStore`] through `dyn`.
+#[allow(missing_docs)]
+pub trait DynIssuedStore: Send + Sync + 'static {
+    fn insert_issued(&self, record: IssuedRecord) -> BoxFuture<'_, Result<(), StoreError>>;
+    fn update_issued(&self, record: IssuedRecord) -> BoxFuture<'_, Result<bool, StoreError>>;
+    fn delete_issued(&self, id: String, at: Timestamp) -> BoxFuture<'_, Result<bool, StoreError>>;
+    fn delete_issued_to(
+        &self,
+        user_id: String,
+        at: Timestamp,
+    ) -> BoxFuture<'_, Result<u64, StoreError>>;
+    fn get_issued(&self, id: String) -> BoxFuture<'_, Result<Option<IssuedRecord>, StoreError>>;
+    fn count_issued(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
+    fn issued_changes(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Changes<IssuedChange>, StoreError>>;
+    fn prune_issued(&self, before: Timestamp) -> BoxFuture<'_, Result<u64, StoreError>>;
+}
+
+impl<T: IssuedStore> DynIssuedStore for T {
+    fn insert_issued(&self, record: IssuedRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(IssuedStore::insert_issued(self, record))
+    }
+    fn update_issued(&self, record: IssuedRecord) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(IssuedStore::update_issued(self, record))
+    }
+    fn delete_issued(&self, id: String, at: Timestamp) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(IssuedStore::delete_issued(self, id, at))
+    }
+    fn delete_issued_to(
+        &self,
+        user_id: String,
+        at: Timestamp,
+    ) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(IssuedStore::delete_issued_to(self, user_id, at))
+    }
+    fn get_issued(&self, id: String) -> BoxFuture<'_, Result<Option<IssuedRecord>, StoreError>> {
+        Box::pin(IssuedStore::get_issued(self, id))
+    }
+    fn count_issued(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(IssuedStore::count_issued(self))
+    }
+    fn issued_changes(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Changes<IssuedChange>, StoreError>> {
+        Box::pin(IssuedStore::issued_changes(self, cursor, limit))
+    }
+    fn prune_issued(&self, before: Timestamp) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(IssuedStore::prune_issued(self, before))
+    }
+}

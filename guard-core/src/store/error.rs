@@ -48,6 +48,9 @@ pub enum StoreError {
     /// An insert found its id taken.
     #[error("a record with id {0} already exists")]
     DuplicateId(String),
+    /// A user's name (normalized) belongs to another user.
+    #[error("the name is taken")]
+    NameTaken,
 }
 
 impl StoreError {

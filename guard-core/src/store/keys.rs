@@ -5,7 +5,7 @@ use std::future::Future;
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
+use super::{Change, Changes, StoreError};
 use crate::clock::Timestamp;
 
 /// An API key as stored: never the key itself, only the blake3 hash of its secret part.
@@ -34,24 +34,7 @@ pub struct KeyRecord {
 }
 
 /// One change to the keys, as [`KeyStore::key_changes`] reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyChange {
-    /// The store's sequence number of this change: strictly increasing.
-    pub seq: u64,
-    /// The key it changed.
-    pub id: CompactString,
-    /// The key as it is now; `None` if it was deleted.
-    pub record: Option<KeyRecord>,
-}
-
-/// A page of changes, and the cursor to ask from next.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Changes<T> {
-    /// The changes after the cursor asked from, oldest first.
-    pub changes: Vec<T>,
-    /// The sequence number of the last change returned (the cursor asked from if none was).
-    pub cursor: u64,
-}
+pub type KeyChange = Change<KeyRecord>;
 
 /// Where a backend keeps API keys.
 ///
@@ -96,18 +79,18 @@ pub trait KeyStore: Send + Sync + 'static {
 }
 
 /// A hash as one byte string rather than 32 separate numbers: smaller, and faster to read.
-mod hash_bytes {
+pub(super) mod hash_bytes {
     use serde::Serializer;
     use serde::de::{Deserializer, Error, Visitor};
 
-    pub(super) fn serialize<S: Serializer>(
+    pub(in crate::store) fn serialize<S: Serializer>(
         hash: &[u8; 32],
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         serializer.serialize_bytes(hash)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(in crate::store) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<[u8; 32], D::Error> {
         struct Hash;

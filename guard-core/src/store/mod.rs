@@ -4,40 +4,50 @@
 //! - [`KeyStore`]: API keys, with store-owned sequence numbers and [`KeyStore::key_changes`],
 //!   through which an in-memory index loads and then follows writes (its own or another
 //!   process's);
+//! - [`UserStore`]: users, their names unique;
+//! - [`IssuedStore`]: sessions and bearer tokens, issued to users;
 //! - [`UsageStore`]: counters (written as deltas), per-minute rollups, the last requests;
 //! - [`MetaStore`]: named settings.
 //!
-//! A backend implements the three (that makes it a [`Store`]); [`RedbStore`] is the embedded
+//! A backend implements them all (that makes it a [`Store`]); [`RedbStore`] is the embedded
 //! one every application gets by default. The traits use native `async fn` with `Send`
 //! futures; the guard holds a store as [`SharedStore`], through the boxed-future twins in
 //! [`dynamic`], which every [`Store`] implements. `conformance` (feature `testing`) is the
 //! suite every backend runs.
 
+mod changes;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub mod dynamic;
 mod error;
+mod issued;
 mod keys;
 mod meta;
 mod redb;
 mod usage;
+mod users;
 
 use std::sync::Arc;
 
-pub use self::dynamic::{DynKeyStore, DynMetaStore, DynStore, DynUsageStore};
+pub use self::changes::{Change, Changes};
+pub use self::dynamic::{
+    DynIssuedStore, DynKeyStore, DynMetaStore, DynStore, DynUsageStore, DynUserStore,
+};
 pub use self::error::{BackendError, StoreError};
-pub use self::keys::{Changes, KeyChange, KeyRecord, KeyStore};
+pub use self::issued::{IssuedChange, IssuedKind, IssuedRecord, IssuedStore};
+pub use self::keys::{KeyChange, KeyRecord, KeyStore};
 pub use self::meta::MetaStore;
 pub use self::redb::{DEFAULT_CACHE_BYTES, RedbStore};
 pub use self::usage::{
     Counters, CredentialKind, RecentUse, RequestMethod, Rollup, Subject, SubjectUsage, UsageBatch,
     UsageOutcome, UsageStore,
 };
+pub use self::users::{UserChange, UserRecord, UserStore};
 
-/// Everything the guard keeps: API keys, usage and settings.
-pub trait Store: KeyStore + UsageStore + MetaStore {}
+/// Everything the guard keeps: API keys, users, sessions and tokens, usage and settings.
+pub trait Store: KeyStore + UserStore + IssuedStore + UsageStore + MetaStore {}
 
-impl<T: KeyStore + UsageStore + MetaStore> Store for T {}
+impl<T: KeyStore + UserStore + IssuedStore + UsageStore + MetaStore> Store for T {}
 
 /// A store as the guard holds it: shared, behind the boxed-future twins.
 pub type SharedStore = Arc<dyn DynStore>;

@@ -22,4 +22,4 @@ mod writer;
 
 pub use self::config::UsageConfig;
 pub use self::recorder::Usage;
-pub use self::slot::{Tracked, UsageSlot};
+pub use self::slot::{Detail, Tracked, UsageSlot};

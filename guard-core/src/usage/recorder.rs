@@ -85,7 +85,8 @@ impl Usage {
         let shared = &self.shared;
         let used = Use { at, outcome, method: RequestMethod::from(method), route };
         let capacity = shared.config.recent_per_credential.max(1) as usize;
-        let began = credential.usage_slot().record(used, capacity, |route| shared.intern(route));
+        let slot = credential.usage_slot();
+        let began = slot.record(used, credential.detail(), capacity, |route| shared.intern(route));
         if began && let Some(handle) = handle() {
             lock(&shared.dirty).push(handle);
         }

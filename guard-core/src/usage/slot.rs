@@ -15,6 +15,20 @@ pub trait Tracked: Send + Sync + 'static {
     fn subject(&self) -> Subject;
     /// Where its usage is gathered.
     fn usage_slot(&self) -> &UsageSlot;
+    /// What is kept of its uses (all of it, unless it says otherwise).
+    fn detail(&self) -> Detail {
+        Detail::Full
+    }
+}
+
+/// What is kept of a credential's uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Detail {
+    /// Counters, rollups and the last requests.
+    Full,
+    /// When it was last seen, written at most once a minute: a session's idle clock.
+    LastSeen,
 }
 
 /// A credential's counters and the usage it gathered since the last flush, under one small
@@ -110,14 +124,29 @@ impl UsageSlot {
     pub(crate) fn record(
         &self,
         used: Use<'_>,
+        detail: Detail,
         recent_capacity: usize,
         intern: impl FnOnce(&str) -> Arc<str>,
     ) -> bool {
         let mut state = lock(&self.0);
+        let new_minute = state.last_used == i64::MIN
+            || period_start(used.at, MINUTE) > period_start(state.last_used, MINUTE);
         state.uses += 1;
         state.last_used = state.last_used.max(used.at);
         let n = state.uses;
         let began = state.pending.is_none();
+        if detail == Detail::LastSeen {
+            // Only the first use in a minute is written: enough for an idle clock.
+            if began && new_minute {
+                state.pending = Some(Box::new(Pending {
+                    base_uses: n - 1,
+                    cells: Vec::new(),
+                    recent: VecDeque::new(),
+                }));
+                return true;
+            }
+            return false;
+        }
         let base_uses = n - 1;
         let pending = state.pending.get_or_insert_with(|| {
             Box::new(Pending { base_uses, cells: Vec::new(), recent: VecDeque::new() })
@@ -206,10 +235,13 @@ mod tests {
     fn gathers_counts_cells_and_the_last_uses_until_taken() {
         let slot = UsageSlot::new(Counters { uses: 10, last_used_at: Some(5) });
         let intern = |r: &str| Arc::<str>::from(r);
-        assert!(slot.record(use_at(60, "/a", UsageOutcome::Ok), 2, intern), "began gathering");
-        assert!(!slot.record(use_at(61, "/a", UsageOutcome::Ok), 2, intern));
-        assert!(!slot.record(use_at(130, "/a", UsageOutcome::Ok), 2, intern));
-        assert!(!slot.record(use_at(131, "/b", UsageOutcome::Forbidden), 2, intern));
+        assert!(
+            slot.record(use_at(60, "/a", UsageOutcome::Ok), Detail::Full, 2, intern),
+            "began gathering"
+        );
+        assert!(!slot.record(use_at(61, "/a", UsageOutcome::Ok), Detail::Full, 2, intern));
+        assert!(!slot.record(use_at(130, "/a", UsageOutcome::Ok), Detail::Full, 2, intern));
+        assert!(!slot.record(use_at(131, "/b", UsageOutcome::Forbidden), Detail::Full, 2, intern));
         assert_eq!(slot.counters(), Counters { uses: 14, last_used_at: Some(131) });
 
         let subject = Subject::new(CredentialKind::ApiKey, "k");
@@ -223,6 +255,27 @@ mod tests {
         assert_eq!(recent, [(13, "/a"), (14, "/b")], "only the last two");
         assert!(slot.take(subject).is_none(), "nothing gathered since");
         assert_eq!(slot.counters().uses, 14, "counters stay");
-        assert!(slot.record(use_at(200, "/a", UsageOutcome::Ok), 2, intern), "begins again");
+        assert!(
+            slot.record(use_at(200, "/a", UsageOutcome::Ok), Detail::Full, 2, intern),
+            "begins again"
+        );
+    }
+
+    #[test]
+    fn last_seen_is_written_once_a_minute() {
+        let slot = UsageSlot::new(Counters::default());
+        let intern = |r: &str| Arc::<str>::from(r);
+        let seen = |at| use_at(at, "/a", UsageOutcome::Ok);
+        assert!(slot.record(seen(60), Detail::LastSeen, 2, intern));
+        assert!(!slot.record(seen(70), Detail::LastSeen, 2, intern));
+        let subject = Subject::new(CredentialKind::Session, "s");
+        let taken = slot.take(subject.clone()).unwrap();
+        assert_eq!(taken.counters.last_used_at, Some(70), "the latest, when written");
+        assert!((taken.rollups.is_empty(), taken.recent.is_empty()) == (true, true));
+        assert!(!slot.record(seen(100), Detail::LastSeen, 2, intern), "still the same minute");
+        assert!(slot.take(subject.clone()).is_none());
+        assert_eq!(slot.counters().last_used_at, Some(100), "seen, in memory, at once");
+        assert!(slot.record(seen(125), Detail::LastSeen, 2, intern), "a new minute");
+        assert_eq!(slot.take(subject).unwrap().counters.last_used_at, Some(125));
     }
 }

@@ -29,6 +29,8 @@ pub struct KeyEntry {
     revoked: AtomicBool,
     /// Whether `name` is the key's own name rather than its display prefix.
     named: bool,
+    /// Whether a user owns it (the index keeps who: few keys are owned).
+    owned: bool,
     /// The principal's name: the key's name, or `gk_<id>` if it has none.
     name: CompactString,
     grant: Arc<Grant>,
@@ -79,6 +81,7 @@ impl KeyEntry {
             expires_at: AtomicI64::new(record.expires_at.unwrap_or(NEVER)),
             revoked: AtomicBool::new(record.revoked),
             named,
+            owned: record.owner.is_some(),
             name,
             grant,
             usage: UsageSlot::new(counters),
@@ -115,6 +118,7 @@ impl KeyEntry {
             && self.named != record.name.is_empty()
             && (!self.named || self.name == record.name)
             && Arc::ptr_eq(&self.grant, grant)
+            && self.owned == record.owner.is_some()
     }
 
     pub(super) fn set_state(&self, record: &KeyRecord) {
@@ -145,8 +149,13 @@ impl KeyEntry {
         self.created_at
     }
 
+    /// Whether a user owns the key.
+    pub fn is_owned(&self) -> bool {
+        self.owned
+    }
+
     /// What the admin API shows of the key at `now`.
-    pub(super) fn info(&self, format: &KeyFormat, now: Timestamp) -> KeyInfo {
+    pub(super) fn info(&self, format: &KeyFormat, now: Timestamp, owner: Option<&str>) -> KeyInfo {
         let counters = self.counters();
         let expires_at = self.expires_at.load(Ordering::Acquire);
         KeyInfo {
@@ -154,6 +163,7 @@ impl KeyEntry {
             prefix: format.display_prefix(self.id_str()),
             name: if self.named { self.name.to_string() } else { String::new() },
             roles: self.grant.assigned.clone(),
+            owner: owner.map(str::to_owned),
             created_at: self.created_at,
             expires_at: (expires_at != NEVER).then_some(expires_at),
             state: self.state(now),

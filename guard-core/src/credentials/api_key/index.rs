@@ -1,6 +1,7 @@
 //! The in-memory index of API keys: one hash table from key id to entry, and the store cursor
 //! it has followed up to.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use hashbrown::HashTable;
@@ -15,6 +16,8 @@ use crate::store::{Counters, KeyChange, KeyRecord};
 #[derive(Default)]
 pub(super) struct KeyIndex {
     table: HashTable<Arc<KeyEntry>>,
+    /// Owned keys' owners, by key id: few keys are owned, so this is not in every entry.
+    owners: HashMap<CompactString, CompactString>,
     /// The sequence number of the last store change applied.
     pub(super) cursor: u64,
 }
@@ -52,7 +55,7 @@ fn hasher(entry: &Arc<KeyEntry>) -> u64 {
 
 impl KeyIndex {
     pub(super) fn with_capacity(capacity: usize) -> Self {
-        KeyIndex { table: HashTable::with_capacity(capacity), cursor: 0 }
+        KeyIndex { table: HashTable::with_capacity(capacity), owners: HashMap::new(), cursor: 0 }
     }
 
     pub(super) fn len(&self) -> usize {
@@ -75,6 +78,9 @@ impl KeyIndex {
         grants: &mut RecentGrants<'_>,
         format: &KeyFormat,
     ) {
+        if let Some(owner) = &record.owner {
+            self.owners.insert(record.id.clone(), owner.clone());
+        }
         let grant = grants.of(&record.roles);
         match KeyEntry::new(record, grant, Counters::default(), format) {
             Some(entry) => {
@@ -90,6 +96,10 @@ impl KeyIndex {
         let id = change.id.as_bytes();
         let hash = id_hash(id);
         let existing = self.table.find_entry(hash, |e| e.id_bytes() == id).ok();
+        self.owners.remove(&change.id);
+        if let Some(owner) = change.record.as_ref().and_then(|r| r.owner.clone()) {
+            self.owners.insert(change.id.clone(), owner);
+        }
         let Some(record) = change.record else {
             if let Some(entry) = existing {
                 entry.remove();
@@ -112,6 +122,20 @@ impl KeyIndex {
             }
             None => tracing::error!(id = %record.id, "a stored key is malformed; it is left out"),
         }
+    }
+
+    /// The owner of a key, if it has one.
+    pub(super) fn owner(&self, id: &str) -> Option<&CompactString> {
+        self.owners.get(id)
+    }
+
+    /// The keys a user owns, by id.
+    pub(super) fn owned_by(&self, user_id: &str) -> Vec<CompactString> {
+        self.owners
+            .iter()
+            .filter(|(_, owner)| *owner == user_id)
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     /// Sets the counters of a loaded key.

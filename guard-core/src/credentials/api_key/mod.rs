@@ -34,10 +34,13 @@ pub enum Expiry {
 pub struct NewKey {
     /// A label; shown in the admin API and as the principal's name.
     pub name: Option<String>,
-    /// Role names, each declared by the policy.
+    /// Role names, each declared by the policy (and, for an owned key, held by the owner).
     pub roles: Vec<String>,
     /// When it expires.
     pub expiry: Expiry,
+    /// The user the key acts for, by id: it works only while that user exists and is
+    /// enabled, and holds no role the user does not.
+    pub owner: Option<String>,
 }
 
 /// A key just created. `key` is the only copy of the plaintext: show it once.
@@ -72,6 +75,8 @@ pub struct KeyInfo {
     pub name: String,
     /// Assigned role names.
     pub roles: Vec<String>,
+    /// The user it acts for, if any.
+    pub owner: Option<String>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Expiry time; `None` if it never expires.
@@ -97,6 +102,12 @@ pub enum KeyError {
     /// A lifetime out of range.
     #[error("the lifetime must be between 1 and {MAX_TTL_DAYS} days")]
     InvalidTtl,
+    /// The owner named is not a user, or is disabled.
+    #[error("the owner is not an enabled user")]
+    UnknownOwner,
+    /// Roles the owner does not hold.
+    #[error("the owner does not hold the role(s): {}", .0.join(", "))]
+    RolesBeyondOwner(Vec<String>),
     /// No key has this id.
     #[error("no such key")]
     NotFound,
@@ -121,6 +132,8 @@ pub enum KeyRejection {
     Revoked(std::sync::Arc<KeyEntry>),
     /// A real key, past its expiry.
     Expired(std::sync::Arc<KeyEntry>),
+    /// A real key whose owner was disabled or deleted.
+    OwnerGone(std::sync::Arc<KeyEntry>),
 }
 
 /// What changed when a key was renewed.

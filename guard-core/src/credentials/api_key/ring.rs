@@ -17,6 +17,7 @@ use super::{CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyState, NewKe
 use crate::authz::{Grants, Identity, Principal};
 use crate::clock::{Clock, DAY, Timestamp};
 use crate::config::MAX_TTL_DAYS;
+use crate::credentials::user::UserDirectory;
 use crate::secret::Secret;
 use crate::store::{CredentialKind, KeyRecord, SharedStore, StoreError, Subject};
 
@@ -36,6 +37,7 @@ pub struct KeyRingConfig {
 pub struct KeyRing {
     store: SharedStore,
     grants: Arc<Grants>,
+    users: Arc<UserDirectory>,
     clock: Arc<dyn Clock>,
     config: KeyRingConfig,
     index: RwLock<KeyIndex>,
@@ -52,6 +54,7 @@ impl KeyRing {
     pub async fn load(
         store: SharedStore,
         grants: Arc<Grants>,
+        users: Arc<UserDirectory>,
         clock: Arc<dyn Clock>,
         config: KeyRingConfig,
     ) -> Result<Self, StoreError> {
@@ -59,6 +62,7 @@ impl KeyRing {
         let ring = KeyRing {
             store,
             grants,
+            users,
             clock,
             config,
             index: RwLock::new(KeyIndex::with_capacity(count)),
@@ -147,11 +151,18 @@ impl KeyRing {
     /// constant-time comparison. Never touches the store, never allocates.
     pub fn verify(&self, presented: &[u8], now: Timestamp) -> Result<Arc<KeyEntry>, KeyRejection> {
         let parsed = self.config.format.parse(presented).map_err(|_| KeyRejection::Malformed)?;
-        let entry =
-            self.read_index().get(parsed.id.as_bytes()).cloned().ok_or(KeyRejection::Unknown)?;
+        let index = self.read_index();
+        let entry = index.get(parsed.id.as_bytes()).cloned().ok_or(KeyRejection::Unknown)?;
         if !entry.hash_matches(&hash_key(parsed.hashed)) {
             return Err(KeyRejection::Unknown);
         }
+        if entry.is_owned() {
+            let owner = index.owner(entry.id_str()).and_then(|id| self.users.get(id));
+            if !owner.is_some_and(|user| user.is_enabled()) {
+                return Err(KeyRejection::OwnerGone(entry));
+            }
+        }
+        drop(index);
         match entry.state(now) {
             KeyState::Active => Ok(entry),
             KeyState::Revoked => Err(KeyRejection::Revoked(entry)),
@@ -167,6 +178,15 @@ impl KeyRing {
     /// Creates a key, durably, and returns its plaintext (once).
     pub async fn create(&self, new: NewKey) -> Result<CreatedKey, KeyError> {
         let roles = self.validate_roles(new.roles)?;
+        if let Some(owner) = &new.owner {
+            let user = self.users.get(owner).filter(|u| u.is_enabled());
+            let user = user.ok_or(KeyError::UnknownOwner)?;
+            let held = |role: &String| user.roles().iter().any(|r| r == role.as_str());
+            let beyond: Vec<String> = roles.iter().filter(|r| !held(r)).cloned().collect();
+            if !beyond.is_empty() {
+                return Err(KeyError::RolesBeyondOwner(beyond));
+            }
+        }
         let now = self.clock.now();
         let expires_at = self.expires_at(new.expiry, now)?;
         let generated = self.config.format.generate()?;
@@ -174,7 +194,7 @@ impl KeyRing {
             id: generated.id.as_str().into(),
             hash: *generated.hash.as_bytes(),
             name: new.name.unwrap_or_default().into(),
-            owner: None,
+            owner: new.owner.map(CompactString::from),
             roles: roles.into_iter().map(CompactString::from).collect(),
             created_at: now,
             expires_at,
@@ -190,19 +210,40 @@ impl KeyRing {
 
     /// The key with this id.
     pub fn get(&self, id: &str) -> Result<KeyInfo, KeyError> {
-        let entry = self.read_index().get(id.as_bytes()).cloned().ok_or(KeyError::NotFound)?;
-        Ok(entry.info(&self.config.format, self.clock.now()))
+        let index = self.read_index();
+        let entry = index.get(id.as_bytes()).ok_or(KeyError::NotFound)?;
+        Ok(entry.info(&self.config.format, self.clock.now(), index.owner(id).map(|o| o.as_str())))
     }
 
     /// Every key, most recently used first; never-used keys last, newest first.
     pub fn list(&self) -> Vec<KeyInfo> {
-        let mut entries: Vec<Arc<KeyEntry>> = self.read_index().entries().cloned().collect();
+        let index = self.read_index();
         let now = self.clock.now();
         let mut keyed: Vec<_> =
-            entries.drain(..).map(|e| (e.counters().last_used_at, e.created_at(), e)).collect();
+            index.entries().map(|e| (e.counters().last_used_at, e.created_at(), e)).collect();
         keyed
             .sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.id_str().cmp(b.2.id_str())));
-        keyed.into_iter().map(|(_, _, e)| e.info(&self.config.format, now)).collect()
+        let owner = |e: &KeyEntry| index.owner(e.id_str()).map(|o| o.as_str());
+        keyed.into_iter().map(|(_, _, e)| e.info(&self.config.format, now, owner(e))).collect()
+    }
+
+    /// The ids of the keys a user owns.
+    pub fn owned_by(&self, user_id: &str) -> Vec<String> {
+        self.read_index().owned_by(user_id).into_iter().map(|id| id.to_string()).collect()
+    }
+
+    /// Takes from the keys a user owns the roles the user no longer holds.
+    pub async fn trim_owned(&self, user_id: &str, roles: &[CompactString]) -> Result<(), KeyError> {
+        for id in self.owned_by(user_id) {
+            let Some(mut record) = self.store.get_key(id).await? else { continue };
+            let before = record.roles.len();
+            record.roles.retain(|r| roles.contains(r));
+            if record.roles.len() != before {
+                self.store.update_key(record).await?;
+            }
+        }
+        self.sync().await?;
+        Ok(())
     }
 
     /// Revokes a key: from the next request on, it is rejected.
@@ -308,7 +349,9 @@ mod tests {
         let grants = Arc::new(Grants::new(Arc::new(Policy::new(&SPEC).unwrap())));
         let config = KeyRingConfig { format: KeyFormat::default(), default_ttl_days: 15 };
         let clock: Arc<dyn Clock> = Arc::new(clock.clone());
-        pollster::block_on(KeyRing::load(Arc::clone(store), grants, clock, config)).unwrap()
+        let users = pollster::block_on(UserDirectory::load(Arc::clone(store), Arc::clone(&grants)));
+        let users = Arc::new(users.unwrap());
+        pollster::block_on(KeyRing::load(Arc::clone(store), grants, users, clock, config)).unwrap()
     }
 
     /// A key written to the store by someone else: its plaintext and record.

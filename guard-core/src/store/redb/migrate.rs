@@ -8,8 +8,7 @@ use redb::{ReadableTable, TableDefinition, TableHandle, WriteTransaction};
 use serde::Deserialize;
 
 use super::db_err;
-use super::keys::{LogEntry, encode, next_seq};
-use super::schema::{COUNTERS, KEY_LOG, KEYS, META, RECENT, ROLLUP_MINUTES, ROLLUPS};
+use super::schema::{COUNTERS, KEYS, META, RECENT, ROLLUP_MINUTES, ROLLUPS};
 use crate::clock::{MINUTE, Timestamp, period_start};
 use crate::store::{CredentialKind, KeyRecord, RequestMethod, StoreError, UsageOutcome};
 
@@ -64,9 +63,7 @@ pub(super) fn from_v1(txn: &WriteTransaction) -> Result<(), StoreError> {
     let mut totals: BTreeMap<String, u64> = BTreeMap::new();
     {
         let old_keys = txn.open_table(V1_KEYS).map_err(db_err)?;
-        let mut keys = txn.open_table(KEYS).map_err(db_err)?;
-        let mut log = txn.open_table(KEY_LOG).map_err(db_err)?;
-        let mut seq = next_seq(&log)?;
+        let mut records = Vec::new();
         for row in old_keys.iter().map_err(db_err)? {
             let (_, value) = row.map_err(db_err)?;
             let old: V1Key = json(value.value())?;
@@ -84,10 +81,10 @@ pub(super) fn from_v1(txn: &WriteTransaction) -> Result<(), StoreError> {
                 expires_at: old.expires_at,
                 revoked: old.revoked,
             };
-            keys.insert(record.id.as_str(), seq).map_err(db_err)?;
-            log.insert(seq, encode(&LogEntry::Key(record))?.as_slice()).map_err(db_err)?;
-            seq += 1;
+            records.push(record);
         }
+        drop(old_keys);
+        KEYS.insert(txn, records)?;
     }
     {
         let old = txn.open_table(V1_COUNTERS).map_err(db_err)?;

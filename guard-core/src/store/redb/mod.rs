@@ -1,16 +1,19 @@
 //! The embedded store: one redb file. Every transaction runs on a blocking thread pool, so an
 //! async caller never waits on the disk on its own thread.
 
+mod issued;
 mod keys;
+mod log;
 mod meta;
 mod migrate;
 mod schema;
 mod usage;
+mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use redb::Database;
+use redb::{Database, WriteTransaction};
 
 use super::StoreError;
 
@@ -71,6 +74,21 @@ impl RedbStore {
     ) -> Result<T, StoreError> {
         let db = Arc::clone(&self.db);
         blocking::unblock(move || work(&db)).await
+    }
+
+    /// Runs `work` in one write transaction on the blocking pool, and commits it (durably)
+    /// if it succeeds; an error writes nothing.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(db_err)?;
+            let out = work(&txn)?;
+            txn.commit().map_err(db_err)?;
+            Ok(out)
+        })
+        .await
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use redb::{Database, ReadableTable, TableDefinition, TableHandle};
 
+use super::log::Log;
 use super::{db_err, migrate};
 use crate::store::StoreError;
 
@@ -15,11 +16,22 @@ pub(super) const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// Named settings.
 pub(super) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("guard_meta");
-/// Key id → the sequence number of its latest change in [`KEY_LOG`].
-pub(super) const KEYS: TableDefinition<&str, u64> = TableDefinition::new("guard_keys");
-/// Sequence number → the latest change of one key: its record, or its deletion. A key's
-/// earlier changes are removed, so a scan from the start is a full load, in write order.
-pub(super) const KEY_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("guard_key_log");
+/// API keys.
+pub(super) const KEYS: Log =
+    Log { ids: TableDefinition::new("guard_keys"), rows: TableDefinition::new("guard_key_log") };
+/// Users.
+pub(super) const USERS: Log =
+    Log { ids: TableDefinition::new("guard_users"), rows: TableDefinition::new("guard_user_log") };
+/// Normalized user name → user id: names are unique.
+pub(super) const USER_NAMES: TableDefinition<&str, &str> = TableDefinition::new("guard_user_names");
+/// Sessions and bearer tokens.
+pub(super) const ISSUED: Log = Log {
+    ids: TableDefinition::new("guard_issued"),
+    rows: TableDefinition::new("guard_issued_log"),
+};
+/// (user id, credential id): what was issued to whom, so a user's end ends them all.
+pub(super) const ISSUED_BY_USER: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("guard_issued_by_user");
 /// (kind, id) → (uses, last used at; `i64::MIN` for never).
 pub(super) const COUNTERS: TableDefinition<(u8, &str), (u64, i64)> =
     TableDefinition::new("guard_usage_counters");
@@ -69,8 +81,12 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), StoreError> {
         .map_err(db_err)?
         .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION.to_le_bytes().as_slice())
         .map_err(db_err)?;
-    txn.open_table(KEYS).map_err(db_err)?;
-    txn.open_table(KEY_LOG).map_err(db_err)?;
+    for log in [KEYS, USERS, ISSUED] {
+        txn.open_table(log.ids).map_err(db_err)?;
+        txn.open_table(log.rows).map_err(db_err)?;
+    }
+    txn.open_table(USER_NAMES).map_err(db_err)?;
+    txn.open_table(ISSUED_BY_USER).map_err(db_err)?;
     txn.open_table(COUNTERS).map_err(db_err)?;
     txn.open_table(RECENT).map_err(db_err)?;
     txn.open_table(ROLLUPS).map_err(db_err)?;

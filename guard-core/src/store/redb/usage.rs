@@ -2,7 +2,7 @@
 
 use redb::{ReadableDatabase, ReadableTable, Table, WriteTransaction};
 
-use super::schema::{COUNTERS, KEYS, RECENT, ROLLUP_MINUTES, ROLLUPS, RecentRow};
+use super::schema::{COUNTERS, ISSUED, KEYS, RECENT, ROLLUP_MINUTES, ROLLUPS, RecentRow};
 use super::{RedbStore, db_err};
 use crate::clock::Timestamp;
 use crate::store::{
@@ -19,12 +19,8 @@ fn damaged(what: &str) -> StoreError {
 /// Whether the credential still exists: usage of a deleted one is dropped.
 fn exists(txn: &WriteTransaction, subject: &Subject) -> Result<bool, StoreError> {
     match subject.kind {
-        CredentialKind::ApiKey => {
-            let keys = txn.open_table(KEYS).map_err(db_err)?;
-            Ok(keys.get(subject.id.as_str()).map_err(db_err)?.is_some())
-        }
-        // Sessions and tokens are not kept in this file yet: their usage is kept as given.
-        _ => Ok(true),
+        CredentialKind::ApiKey => KEYS.exists(txn, &subject.id),
+        CredentialKind::Session | CredentialKind::Token => ISSUED.exists(txn, &subject.id),
     }
 }
 
@@ -101,6 +97,23 @@ fn remove_rollups(
         removed += 1;
     }
     Ok((removed, minutes))
+}
+
+/// Removes all usage of one credential, in the caller's transaction.
+pub(super) fn forget(txn: &WriteTransaction, subject: &Subject) -> Result<(), StoreError> {
+    let (kind, id) = (subject.kind.code(), subject.id.as_str());
+    txn.open_table(COUNTERS).map_err(db_err)?.remove((kind, id)).map_err(db_err)?;
+    txn.open_table(RECENT)
+        .map_err(db_err)?
+        .retain_in((kind, id, 0u32)..=(kind, id, u32::MAX), |_, _| false)
+        .map_err(db_err)?;
+    let mut rollups = txn.open_table(ROLLUPS).map_err(db_err)?;
+    let (_, minutes) = remove_rollups(&mut rollups, kind, id, i64::MIN, i64::MAX)?;
+    let mut index = txn.open_table(ROLLUP_MINUTES).map_err(db_err)?;
+    for minute in minutes {
+        index.remove((minute, kind, id)).map_err(db_err)?;
+    }
+    Ok(())
 }
 
 impl UsageStore for RedbStore {
@@ -201,25 +214,7 @@ impl UsageStore for RedbStore {
     }
 
     async fn delete_usage(&self, subject: Subject) -> Result<(), StoreError> {
-        self.run(move |db| {
-            let txn = db.begin_write().map_err(db_err)?;
-            {
-                let (kind, id) = (subject.kind.code(), subject.id.as_str());
-                txn.open_table(COUNTERS).map_err(db_err)?.remove((kind, id)).map_err(db_err)?;
-                txn.open_table(RECENT)
-                    .map_err(db_err)?
-                    .retain_in((kind, id, 0u32)..=(kind, id, u32::MAX), |_, _| false)
-                    .map_err(db_err)?;
-                let mut rollups = txn.open_table(ROLLUPS).map_err(db_err)?;
-                let (_, minutes) = remove_rollups(&mut rollups, kind, id, i64::MIN, i64::MAX)?;
-                let mut index = txn.open_table(ROLLUP_MINUTES).map_err(db_err)?;
-                for minute in minutes {
-                    index.remove((minute, kind, id)).map_err(db_err)?;
-                }
-            }
-            txn.commit().map_err(db_err)
-        })
-        .await
+        self.write(move |txn| forget(txn, &subject)).await
     }
 
     async fn prune_usage(&self, before: Timestamp) -> Result<u64, StoreError> {

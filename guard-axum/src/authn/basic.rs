@@ -1,0 +1,71 @@
+//! HTTP Basic authentication (off unless the application turns it on): a user's name and
+//! password in every request, checked like a login (throttled, on the password pool).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use guard_core::Principal;
+use guard_core::accounts::{Accounts, LoginError};
+use guard_core::authn::{AuthRequest, Authenticator, Carrier, Description, Outcome, Verdict};
+
+use super::bearer::authorization;
+
+/// Authenticates `Authorization: Basic …` against the users.
+#[derive(Debug)]
+pub struct BasicAuthenticator {
+    accounts: Arc<Accounts>,
+}
+
+impl BasicAuthenticator {
+    /// Checks names and passwords against `accounts`.
+    pub fn new(accounts: Arc<Accounts>) -> Self {
+        BasicAuthenticator { accounts }
+    }
+}
+
+/// The name and password of a Basic credential.
+fn decode(credential: &[u8]) -> Option<(String, String)> {
+    let decoded = base64::engine::general_purpose::STANDARD.decode(credential).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (name, password) = text.split_once(':')?;
+    Some((name.to_owned(), password.to_owned()))
+}
+
+impl Authenticator for BasicAuthenticator {
+    fn authenticate<'a>(&'a self, request: &'a AuthRequest<'a>) -> Verdict<'a> {
+        let credential = match authorization(request.headers(), "basic") {
+            Ok(Some(credential)) => credential,
+            Ok(None) => return Verdict::Now(Outcome::NotMine),
+            Err(()) => {
+                return Verdict::Now(Outcome::rejected("more than one Authorization header"));
+            }
+        };
+        // A credential far longer than a name and the longest password is refused unread.
+        if credential.len() > 2048 {
+            return Verdict::Now(Outcome::rejected("an oversized Basic credential"));
+        }
+        let Some((name, password)) = decode(credential) else {
+            return Verdict::Now(Outcome::rejected("a malformed Basic credential"));
+        };
+        let client = request.client().map(|a| a.ip());
+        Verdict::later(async move {
+            match self.accounts.login(&name, &password, client).await {
+                Ok(user) => Outcome::Authenticated(Principal::from_identity(user)),
+                Err(LoginError::Throttled { retry_after }) => Outcome::Throttled {
+                    retry_after: Duration::from_secs(u64::try_from(retry_after).unwrap_or(1)),
+                },
+                Err(LoginError::Busy) => Outcome::Throttled { retry_after: Duration::from_secs(1) },
+                Err(_) => Outcome::rejected("wrong user name or password"),
+            }
+        })
+    }
+
+    fn describe(&self) -> Description {
+        Description::new("Basic").carried(Carrier::Basic)
+    }
+
+    fn name(&self) -> &str {
+        "HTTP Basic"
+    }
+}

@@ -1,0 +1,259 @@
+//! People: users, the sessions and tokens issued to them, the keys they own, and the rules
+//! that tie them together. Disabling or deleting a user ends everything issued to it and its
+//! keys at once; changing a user's roles takes them from its keys; logging in is throttled
+//! and answers alike for an unknown user and a wrong password.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use compact_str::CompactString;
+
+use crate::authz::Grants;
+use crate::clock::Clock;
+use crate::credentials::api_key::{KeyError, KeyRing};
+use crate::credentials::issued::IssuedRing;
+use crate::credentials::password::{PasswordError, Passwords, check_length};
+use crate::credentials::throttle::{Account, LoginThrottle, UNKNOWN_ADDRESS};
+use crate::credentials::user::name::normalize;
+use crate::credentials::user::{NewUser, UserDirectory, UserEntry, UserError, UserInfo, UserPatch};
+use crate::random;
+use crate::store::UserRecord;
+
+/// Why a login failed. Whatever was wrong (no such user, a wrong password, a disabled user),
+/// it is [`LoginError::Invalid`]: the answer does not say which.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// The name and password do not match an enabled user.
+    #[error("invalid user name or password")]
+    Invalid,
+    /// Too many failures: try again in this many seconds.
+    #[error("too many failed logins; try again in {retry_after} s")]
+    Throttled {
+        /// Seconds to wait.
+        retry_after: i64,
+    },
+    /// Too many passwords are being checked.
+    #[error("too many logins at once; try again shortly")]
+    Busy,
+    /// The check itself failed (the cause was logged).
+    #[error("the login could not be checked")]
+    Failed,
+}
+
+/// Users and what they hold.
+pub struct Accounts {
+    users: Arc<UserDirectory>,
+    issued: Arc<IssuedRing>,
+    keys: Arc<KeyRing>,
+    passwords: Arc<Passwords>,
+    throttle: LoginThrottle,
+    grants: Arc<Grants>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts").field("users", &self.users.len()).finish_non_exhaustive()
+    }
+}
+
+fn keys_failed(error: KeyError) -> UserError {
+    match error {
+        KeyError::Store(store) => UserError::Store(store),
+        other => UserError::Store(crate::store::StoreError::Damaged(other.to_string())),
+    }
+}
+
+impl Accounts {
+    /// Ties users, issued credentials, keys, password hashing and throttling together.
+    pub fn new(
+        users: Arc<UserDirectory>,
+        issued: Arc<IssuedRing>,
+        keys: Arc<KeyRing>,
+        passwords: Arc<Passwords>,
+        throttle: LoginThrottle,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let grants = Arc::new(Grants::new(Arc::clone(users.grants().policy())));
+        Accounts { users, issued, keys, passwords, throttle, grants, clock }
+    }
+
+    /// The users.
+    pub fn users(&self) -> &Arc<UserDirectory> {
+        &self.users
+    }
+
+    /// Sessions and tokens.
+    pub fn issued(&self) -> &Arc<IssuedRing> {
+        &self.issued
+    }
+
+    /// Password hashing.
+    pub fn passwords(&self) -> &Arc<Passwords> {
+        &self.passwords
+    }
+
+    fn validate_roles(&self, roles: Vec<String>) -> Result<Vec<CompactString>, UserError> {
+        let policy = self.grants.policy();
+        let unknown: Vec<String> = roles.iter().filter(|r| !policy.has_role(r)).cloned().collect();
+        if !unknown.is_empty() {
+            return Err(UserError::UnknownRoles(unknown));
+        }
+        let mut unique: Vec<CompactString> = Vec::with_capacity(roles.len());
+        for role in roles {
+            if !unique.iter().any(|r| r == role.as_str()) {
+                unique.push(role.into());
+            }
+        }
+        Ok(unique)
+    }
+
+    /// Creates a user, durably. The name and password are checked before anything is hashed.
+    pub async fn create_user(&self, new: NewUser) -> Result<UserInfo, UserError> {
+        let normalized = normalize(&new.name)?;
+        check_length(&new.password)?;
+        let roles = self.validate_roles(new.roles)?;
+        if self.users.by_name(&normalized).is_some() {
+            return Err(UserError::NameTaken);
+        }
+        let password = self.passwords.hash(&new.password).await?;
+        let now = self.clock.now();
+        let record = UserRecord {
+            id: random::base62(12)?.into(),
+            name: new.name.into(),
+            normalized,
+            password,
+            roles,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+        };
+        Ok(self.users.insert(record).await?.info())
+    }
+
+    /// Changes a user's name, roles or state. Disabling ends its sessions and tokens and
+    /// revokes its keys; fewer roles are taken from its keys too.
+    pub async fn patch_user(&self, id: &str, patch: UserPatch) -> Result<UserInfo, UserError> {
+        let mut record = self.users.record(id)?;
+        if let Some(name) = &patch.name {
+            record.normalized = normalize(name)?;
+            record.name = name.as_str().into();
+        }
+        let roles_changed = match patch.roles {
+            Some(roles) => {
+                record.roles = self.validate_roles(roles)?;
+                true
+            }
+            None => false,
+        };
+        let disabling = patch.disabled == Some(true) && !record.disabled;
+        if let Some(disabled) = patch.disabled {
+            record.disabled = disabled;
+        }
+        record.updated_at = self.clock.now();
+        let roles = record.roles.clone();
+        let user = self.users.update(record).await?;
+        if disabling {
+            self.end_everything(id, false).await?;
+        } else if roles_changed {
+            self.keys.trim_owned(id, &roles).await.map_err(keys_failed)?;
+        }
+        Ok(user.info())
+    }
+
+    /// Sets a user's password; every session and token of the user ends.
+    pub async fn set_password(&self, id: &str, password: &str) -> Result<UserInfo, UserError> {
+        let mut record = self.users.record(id)?;
+        record.password = self.passwords.hash(password).await?;
+        record.updated_at = self.clock.now();
+        let user = self.users.update(record).await?;
+        self.issued.end_user(id).await?;
+        Ok(user.info())
+    }
+
+    /// Deletes a user, with its sessions, tokens and keys.
+    pub async fn delete_user(&self, id: &str) -> Result<(), UserError> {
+        self.users.record(id)?;
+        self.end_everything(id, true).await?;
+        self.users.delete(id).await
+    }
+
+    /// Ends a user's sessions and tokens, and revokes (or deletes) its keys.
+    async fn end_everything(&self, id: &str, delete_keys: bool) -> Result<(), UserError> {
+        self.issued.end_user(id).await?;
+        for key in self.keys.owned_by(id) {
+            let ended = if delete_keys {
+                self.keys.delete(&key).await.map(|_| ())
+            } else {
+                self.keys.revoke(&key).await.map(|_| ())
+            };
+            match ended {
+                Ok(()) | Err(KeyError::NotFound) => {}
+                Err(error) => return Err(keys_failed(error)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a name and password, throttled per account and client address. An unknown
+    /// user is checked against a dummy hash, so the answer takes as long as for a wrong
+    /// password; a hash with weaker parameters than today's is replaced on success.
+    pub async fn login(
+        &self,
+        name: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Arc<UserEntry>, LoginError> {
+        let now = self.clock.now();
+        let normalized = normalize(name).ok();
+        let user = normalized.as_deref().and_then(|n| self.users.by_name(n));
+        let account = match (&user, &normalized) {
+            (Some(user), _) => Account::User(user.user_id().into()),
+            (None, Some(name)) => Account::Unknown(name.clone()),
+            // Not even a possible name: counted under a fixed placeholder, never a user's.
+            (None, None) => Account::Unknown("\u{0}invalid".into()),
+        };
+        let address = client.unwrap_or(UNKNOWN_ADDRESS);
+        self.throttle
+            .check(&account, address, now)
+            .map_err(|retry_after| LoginError::Throttled { retry_after })?;
+        let verified = self
+            .passwords
+            .verify(password, user.as_ref().map(|u| u.password_hash()))
+            .await
+            .map_err(|error| match error {
+                PasswordError::Busy => LoginError::Busy,
+                other => {
+                    tracing::error!(error = %other, "a password could not be checked");
+                    LoginError::Failed
+                }
+            })?;
+        match user {
+            Some(user) if verified.matches && user.is_enabled() => {
+                self.throttle.succeeded(&account, address);
+                if verified.rehash {
+                    self.rehash(&user, password).await;
+                }
+                Ok(self.users.get(user.user_id()).unwrap_or(user))
+            }
+            _ => {
+                self.throttle.failed(&account, address, now);
+                Err(LoginError::Invalid)
+            }
+        }
+    }
+
+    /// Replaces a weak stored hash with one of today's parameters; a failure is logged only.
+    async fn rehash(&self, user: &UserEntry, password: &str) {
+        let updated = async {
+            let mut record = self.users.record(user.user_id())?;
+            record.password = self.passwords.hash(password).await?;
+            self.users.update(record).await
+        };
+        match updated.await {
+            Ok(_) => tracing::info!(user = user.user_id(), "a weak password hash was replaced"),
+            Err(error) => tracing::warn!(%error, "a weak password hash could not be replaced"),
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Credentials issued to users when they log in: sessions (`gs_…`, in a cookie) and bearer
+//! tokens (`gt_…`). Opaque, in the API key format, only their hash kept; verified from
+//! memory like keys; each names its user, who is looked up on every request, so disabling
+//! or deleting the user ends them at once.
+
+mod entry;
+mod ring;
+
+pub use self::entry::IssuedEntry;
+pub use self::ring::{IssueError, IssuedRing, Lifetimes};
+
+use crate::clock::Timestamp;
+use crate::store::IssuedKind;
+
+/// The prefix of session credentials.
+pub const SESSION_PREFIX: &str = "gs";
+/// The prefix of bearer tokens.
+pub const TOKEN_PREFIX: &str = "gt";
+
+/// What the admin API shows of a session or token: never the credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedInfo {
+    /// Public id.
+    pub id: String,
+    /// Session or token.
+    pub kind: IssuedKind,
+    /// The user it was issued to.
+    pub user_id: String,
+    /// When it was issued.
+    pub created_at: Timestamp,
+    /// When it stops working, whatever its use.
+    pub expires_at: Timestamp,
+    /// When it was last used.
+    pub last_seen_at: Option<Timestamp>,
+}
+
+/// Why a presented session or token was not accepted. Answered alike; the difference is for
+/// the log.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum IssuedRejection {
+    /// Not well-formed (shape, prefix or checksum).
+    Malformed,
+    /// No such credential (or a wrong secret).
+    Unknown,
+    /// Past its absolute lifetime or its idle timeout.
+    Expired,
+    /// Its user was disabled or deleted.
+    UserGone,
+}

@@ -1,0 +1,320 @@
+//! [`IssuedRing`]: sessions and bearer tokens in memory, following the store like the key ring.
+
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use hashbrown::HashTable;
+
+use super::entry::{IssuedEntry, credential_kind};
+use super::{IssuedInfo, IssuedRejection, SESSION_PREFIX, TOKEN_PREFIX};
+use crate::authz::{Principal, PrincipalKind};
+use crate::clock::{Clock, Timestamp};
+use crate::credentials::api_key::KeyFormat;
+use crate::credentials::api_key::format::hash_key;
+use crate::credentials::user::{UserDirectory, UserEntry};
+use crate::random::RandomError;
+use crate::secret::Secret;
+use crate::store::{IssuedChange, IssuedKind, IssuedRecord, SharedStore, StoreError};
+
+const PAGE: usize = 10_000;
+
+/// How long sessions and tokens work, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Lifetimes {
+    /// A session ends after this long without a request (default 30 minutes).
+    pub session_idle: i64,
+    /// A session ends this long after login, however used (default 12 hours).
+    pub session_absolute: i64,
+    /// A bearer token ends this long after it was issued (default 1 hour).
+    pub token: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes { session_idle: 30 * 60, session_absolute: 12 * 60 * 60, token: 60 * 60 }
+    }
+}
+
+impl Lifetimes {
+    /// Sets the idle timeout of sessions, in seconds (at least one).
+    pub fn session_idle(mut self, seconds: i64) -> Self {
+        self.session_idle = seconds.max(1);
+        self
+    }
+
+    /// Sets the absolute lifetime of sessions, in seconds (at least one).
+    pub fn session_absolute(mut self, seconds: i64) -> Self {
+        self.session_absolute = seconds.max(1);
+        self
+    }
+
+    /// Sets the lifetime of bearer tokens, in seconds (at least one).
+    pub fn token(mut self, seconds: i64) -> Self {
+        self.token = seconds.max(1);
+        self
+    }
+}
+
+#[derive(Default)]
+struct Index {
+    table: HashTable<Arc<IssuedEntry>>,
+    cursor: u64,
+}
+
+fn hasher(entry: &Arc<IssuedEntry>) -> u64 {
+    id_hash(entry.id_bytes())
+}
+
+fn id_hash(id: &[u8]) -> u64 {
+    id.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The sessions and bearer tokens of one guard.
+pub struct IssuedRing {
+    store: SharedStore,
+    clock: Arc<dyn Clock>,
+    users: Arc<UserDirectory>,
+    sessions: KeyFormat,
+    tokens: KeyFormat,
+    lifetimes: Lifetimes,
+    index: RwLock<Index>,
+}
+
+impl std::fmt::Debug for IssuedRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedRing").field("lifetimes", &self.lifetimes).finish_non_exhaustive()
+    }
+}
+
+/// Why a session or token could not be issued.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// Randomness was unavailable.
+    #[error(transparent)]
+    Random(#[from] RandomError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IssuedRing {
+    /// Loads every live session and token from `store`.
+    pub async fn load(
+        store: SharedStore,
+        clock: Arc<dyn Clock>,
+        users: Arc<UserDirectory>,
+        lifetimes: Lifetimes,
+    ) -> Result<Self, StoreError> {
+        let ring = IssuedRing {
+            store,
+            clock,
+            users,
+            sessions: KeyFormat::new(SESSION_PREFIX)
+                .map_err(|e| StoreError::Damaged(e.to_string()))?,
+            tokens: KeyFormat::new(TOKEN_PREFIX).map_err(|e| StoreError::Damaged(e.to_string()))?,
+            lifetimes,
+            index: RwLock::new(Index::default()),
+        };
+        ring.sync().await?;
+        for kind in [IssuedKind::Session, IssuedKind::Token] {
+            let mut after = None;
+            loop {
+                let page = ring.store.counters(credential_kind(kind), after.take(), PAGE).await?;
+                let Some((last, _)) = page.last() else { break };
+                after = Some(last.clone());
+                let index = ring.read();
+                for (id, counters) in &page {
+                    if let Some(entry) =
+                        index.table.find(id_hash(id.as_bytes()), |e| e.id_bytes() == id.as_bytes())
+                    {
+                        entry.set_counters(*counters);
+                    }
+                }
+            }
+        }
+        Ok(ring)
+    }
+
+    /// Applies every change the store made since the ring last looked.
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        loop {
+            let cursor = self.read().cursor;
+            let page = self.store.issued_changes(cursor, PAGE).await?;
+            if page.changes.is_empty() {
+                return Ok(());
+            }
+            let mut index = self.write();
+            for change in page.changes {
+                if change.seq > index.cursor {
+                    index.cursor = change.seq;
+                    apply(&mut index, change);
+                }
+            }
+        }
+    }
+
+    /// The lifetimes in force.
+    pub fn lifetimes(&self) -> Lifetimes {
+        self.lifetimes
+    }
+
+    /// The format of sessions or tokens.
+    pub fn format(&self, kind: IssuedKind) -> &KeyFormat {
+        match kind {
+            IssuedKind::Session => &self.sessions,
+            _ => &self.tokens,
+        }
+    }
+
+    /// Verifies a presented session or token at `now`, from memory: the credential, its
+    /// lifetime and idle timeout, and its user, who must still exist and be enabled.
+    pub fn verify(
+        &self,
+        kind: IssuedKind,
+        presented: &[u8],
+        now: Timestamp,
+    ) -> Result<Principal, IssuedRejection> {
+        let entry = self.find(kind, presented)?;
+        if !entry.is_live(now) {
+            return Err(IssuedRejection::Expired);
+        }
+        let user = self.users.get(entry.user_id()).filter(|u| u.is_enabled());
+        let user = user.ok_or(IssuedRejection::UserGone)?;
+        let as_kind = match kind {
+            IssuedKind::Session => PrincipalKind::Session,
+            _ => PrincipalKind::Token,
+        };
+        Ok(Principal::via(user, entry, as_kind))
+    }
+
+    /// The entry a presented credential names, if its secret is right.
+    fn find(
+        &self,
+        kind: IssuedKind,
+        presented: &[u8],
+    ) -> Result<Arc<IssuedEntry>, IssuedRejection> {
+        let parsed = self.format(kind).parse(presented).map_err(|_| IssuedRejection::Malformed)?;
+        let id = parsed.id.as_bytes();
+        let entry = self.read().table.find(id_hash(id), |e| e.id_bytes() == id).cloned();
+        let entry = entry.filter(|e| e.kind() == kind).ok_or(IssuedRejection::Unknown)?;
+        if !entry.hash_matches(&hash_key(parsed.hashed)) {
+            return Err(IssuedRejection::Unknown);
+        }
+        Ok(entry)
+    }
+
+    /// Issues a session or a token to `user`, who proved who they are at `authenticated_at`,
+    /// durably; the plaintext is the only copy.
+    pub async fn issue(
+        &self,
+        kind: IssuedKind,
+        user: &UserEntry,
+        authenticated_at: Timestamp,
+    ) -> Result<(Secret, IssuedInfo), IssueError> {
+        let now = self.clock.now();
+        let generated = self.format(kind).generate()?;
+        let (lifetime, idle_timeout) = match kind {
+            IssuedKind::Session => {
+                (self.lifetimes.session_absolute, Some(self.lifetimes.session_idle))
+            }
+            _ => (self.lifetimes.token, None),
+        };
+        let record = IssuedRecord {
+            kind,
+            id: generated.id.as_str().into(),
+            hash: *generated.hash.as_bytes(),
+            user_id: user.user_id().into(),
+            created_at: now,
+            authenticated_at,
+            expires_at: now + lifetime,
+            idle_timeout,
+            revoked: false,
+        };
+        self.store.insert_issued(record).await?;
+        self.sync().await?;
+        let info = self.get(&generated.id).map(|e| e.info()).ok_or_else(|| {
+            StoreError::Damaged("an issued credential is missing from the index".into())
+        })?;
+        Ok((Secret::new(generated.plaintext), info))
+    }
+
+    /// The session or token with this id.
+    pub fn get(&self, id: &str) -> Option<Arc<IssuedEntry>> {
+        self.read().table.find(id_hash(id.as_bytes()), |e| e.id_bytes() == id.as_bytes()).cloned()
+    }
+
+    /// Ends (deletes) one, by id; `false` if there is none.
+    pub async fn end(&self, id: &str) -> Result<bool, StoreError> {
+        let ended = self.store.delete_issued(id.to_owned(), self.clock.now()).await?;
+        self.sync().await?;
+        Ok(ended)
+    }
+
+    /// Ends the credential presented, if it is a live one of `kind` (what logging out and
+    /// revoking a token do); `false` if it named none. The secret must be right: nobody ends
+    /// another's session by knowing its id.
+    pub async fn end_presented(
+        &self,
+        kind: IssuedKind,
+        presented: &[u8],
+    ) -> Result<bool, StoreError> {
+        match self.find(kind, presented) {
+            Ok(entry) => self.end(entry.id_str()).await,
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Ends everything issued to a user; returns how many.
+    pub async fn end_user(&self, user_id: &str) -> Result<u64, StoreError> {
+        let ended = self.store.delete_issued_to(user_id.to_owned(), self.clock.now()).await?;
+        self.sync().await?;
+        Ok(ended)
+    }
+
+    /// What was issued to a user, live, newest first; of one kind, or both.
+    pub fn issued_to(&self, user_id: &str, kind: Option<IssuedKind>) -> Vec<IssuedInfo> {
+        let now = self.clock.now();
+        let mut found: Vec<IssuedInfo> = self
+            .read()
+            .table
+            .iter()
+            .filter(|e| {
+                e.user_id() == user_id && kind.is_none_or(|k| e.kind() == k) && e.is_live(now)
+            })
+            .map(|e| e.info())
+            .collect();
+        found.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        found
+    }
+
+    /// Drops expired ones, from the store and from memory.
+    pub async fn sweep(&self) -> Result<u64, StoreError> {
+        let now = self.clock.now();
+        let pruned = self.store.prune_issued(now).await?;
+        self.write().table.retain(|e| e.expires_at() > now);
+        Ok(pruned)
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn apply(index: &mut Index, change: IssuedChange) {
+    let id = change.id.as_bytes();
+    let hash = id_hash(id);
+    let counters = match index.table.find_entry(hash, |e| e.id_bytes() == id) {
+        Ok(entry) => entry.remove().0.usage_counters(),
+        Err(_) => Default::default(),
+    };
+    if let Some(record) = change.record
+        && let Some(entry) = IssuedEntry::new(&record, counters)
+    {
+        index.table.insert_unique(hash, Arc::new(entry), hasher);
+    }
+}

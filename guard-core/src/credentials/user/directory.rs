@@ -1,0 +1,145 @@
+//! [`UserDirectory`]: every user in memory, by id and by name, following the store like the
+//! key ring does: writes go to the store, then the directory applies the store's changes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use compact_str::CompactString;
+
+use super::entry::UserEntry;
+use super::{UserError, UserInfo};
+use crate::authz::Grants;
+use crate::store::{SharedStore, StoreError, UserChange, UserRecord};
+
+const PAGE: usize = 10_000;
+
+#[derive(Default)]
+struct Index {
+    by_id: HashMap<CompactString, Arc<UserEntry>>,
+    by_name: HashMap<CompactString, Arc<UserEntry>>,
+    cursor: u64,
+}
+
+/// Every user of one guard.
+pub struct UserDirectory {
+    store: SharedStore,
+    grants: Arc<Grants>,
+    index: RwLock<Index>,
+}
+
+impl std::fmt::Debug for UserDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserDirectory").field("users", &self.len()).finish_non_exhaustive()
+    }
+}
+
+impl UserDirectory {
+    /// Loads every user from `store`.
+    pub async fn load(store: SharedStore, grants: Arc<Grants>) -> Result<Self, StoreError> {
+        let directory = UserDirectory { store, grants, index: RwLock::new(Index::default()) };
+        directory.sync().await?;
+        Ok(directory)
+    }
+
+    /// Applies every change the store made since the directory last looked.
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        loop {
+            let cursor = self.read().cursor;
+            let page = self.store.user_changes(cursor, PAGE).await?;
+            if page.changes.is_empty() {
+                return Ok(());
+            }
+            let mut index = self.write();
+            for change in page.changes {
+                if change.seq > index.cursor {
+                    index.cursor = change.seq;
+                    self.apply(&mut index, change);
+                }
+            }
+        }
+    }
+
+    fn apply(&self, index: &mut Index, change: UserChange) {
+        if let Some(old) = index.by_id.remove(&change.id) {
+            index.by_name.remove(&old.record.normalized);
+        }
+        if let Some(record) = change.record {
+            let grant = self.grants.of(&record.roles);
+            let entry = Arc::new(UserEntry { record, grant });
+            index.by_name.insert(entry.record.normalized.clone(), Arc::clone(&entry));
+            index.by_id.insert(entry.record.id.clone(), entry);
+        }
+    }
+
+    /// How many users exist.
+    pub fn len(&self) -> usize {
+        self.read().by_id.len()
+    }
+
+    /// Whether no user exists.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The user with this id, as it is now.
+    pub fn get(&self, id: &str) -> Option<Arc<UserEntry>> {
+        self.read().by_id.get(id).cloned()
+    }
+
+    /// The user with this normalized name.
+    pub fn by_name(&self, normalized: &str) -> Option<Arc<UserEntry>> {
+        self.read().by_name.get(normalized).cloned()
+    }
+
+    /// Every user, by name.
+    pub fn list(&self) -> Vec<UserInfo> {
+        let mut users: Vec<Arc<UserEntry>> = self.read().by_id.values().cloned().collect();
+        users.sort_by(|a, b| a.record.normalized.cmp(&b.record.normalized));
+        users.iter().map(|u| u.info()).collect()
+    }
+
+    /// The stored record of a user (with its password hash), for a change.
+    pub(crate) fn record(&self, id: &str) -> Result<UserRecord, UserError> {
+        self.get(id).map(|u| u.record.clone()).ok_or(UserError::NotFound)
+    }
+
+    /// Adds a user, durably.
+    pub(crate) async fn insert(&self, record: UserRecord) -> Result<Arc<UserEntry>, UserError> {
+        let id = record.id.clone();
+        self.store.insert_user(record).await?;
+        self.sync().await?;
+        self.get(&id).ok_or(UserError::NotFound)
+    }
+
+    /// Replaces a user's record, durably.
+    pub(crate) async fn update(&self, record: UserRecord) -> Result<Arc<UserEntry>, UserError> {
+        let id = record.id.clone();
+        if !self.store.update_user(record).await? {
+            return Err(UserError::NotFound);
+        }
+        self.sync().await?;
+        self.get(&id).ok_or(UserError::NotFound)
+    }
+
+    /// Deletes a user, durably.
+    pub(crate) async fn delete(&self, id: &str) -> Result<(), UserError> {
+        if !self.store.delete_user(id.to_owned()).await? {
+            return Err(UserError::NotFound);
+        }
+        self.sync().await?;
+        Ok(())
+    }
+
+    /// The grants interner.
+    pub(crate) fn grants(&self) -> &Grants {
+        &self.grants
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,102 @@
+//! Credentials issued to users at login: sessions and bearer tokens. One aggregate, since
+//! they share their life: issued for a user, verified by hash, expiring, revocable, and
+//! ended with the user.
+
+use std::future::Future;
+
+use compact_str::CompactString;
+use serde::{Deserialize, Serialize};
+
+use super::{Change, Changes, StoreError};
+use crate::clock::Timestamp;
+
+/// Which kind of issued credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum IssuedKind {
+    /// A login session, carried in a cookie.
+    Session,
+    /// A bearer token from `/auth/token`.
+    Token,
+}
+
+/// A session or token as stored: never the credential itself, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedRecord {
+    /// Session or token.
+    pub kind: IssuedKind,
+    /// Public id, the middle part of the credential.
+    pub id: CompactString,
+    /// blake3 of `<id>_<secret>`.
+    #[serde(with = "super::keys::hash_bytes")]
+    pub hash: [u8; 32],
+    /// The user it was issued to.
+    pub user_id: CompactString,
+    /// When it was issued.
+    pub created_at: Timestamp,
+    /// When the user proved who they are (with a password) to get it.
+    pub authenticated_at: Timestamp,
+    /// When it stops working, whatever its use.
+    pub expires_at: Timestamp,
+    /// For a session: it also stops after this many seconds without a request.
+    pub idle_timeout: Option<i64>,
+    /// Whether it was revoked (logged out, revoked, ended with its user).
+    pub revoked: bool,
+}
+
+/// One change to the issued credentials.
+pub type IssuedChange = Change<IssuedRecord>;
+
+/// Where a backend keeps sessions and bearer tokens.
+pub trait IssuedStore: Send + Sync + 'static {
+    /// Adds one; [`StoreError::DuplicateId`] writes nothing.
+    fn insert_issued(
+        &self,
+        record: IssuedRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces one's record; `false` if there is none with its id.
+    fn update_issued(
+        &self,
+        record: IssuedRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes one at `at` (logout, revocation); `false` if there is no such credential.
+    fn delete_issued(
+        &self,
+        id: String,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes every credential issued to a user at `at`; returns how many.
+    fn delete_issued_to(
+        &self,
+        user_id: String,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The credential with this id.
+    fn get_issued(
+        &self,
+        id: String,
+    ) -> impl Future<Output = Result<Option<IssuedRecord>, StoreError>> + Send;
+
+    /// How many there are.
+    fn count_issued(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Up to `limit` changes after `cursor`, oldest first, each credential's latest only.
+    fn issued_changes(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Changes<IssuedChange>, StoreError>> + Send;
+
+    /// Deletes those that expired before `before`, returning how many; they leave no trace
+    /// (whoever follows the store drops expired ones by itself). Deletions older than a day
+    /// are forgotten too.
+    fn prune_issued(
+        &self,
+        before: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
