@@ -95,3 +95,91 @@ pub async fn create_key(
     let status = response.status().as_u16();
     Ok((status, response.json().await?))
 }
+
+/// `POST /auth/users` with the test admin secret; returns status and JSON.
+pub async fn create_user(
+    client: &reqwest::Client,
+    server: &TestServer,
+    name: &str,
+    password: &str,
+    roles: &[&str],
+) -> reqwest::Result<(u16, serde_json::Value)> {
+    let response = client
+        .post(server.url("/auth/users"))
+        .header("x-admin-secret", ADMIN_SECRET)
+        .json(&serde_json::json!({"name": name, "password": password, "roles": roles}))
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    Ok((status, response.json().await?))
+}
+
+/// An admin request with the test secret; returns status and JSON (`Null` when empty).
+pub async fn admin(
+    client: &reqwest::Client,
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> reqwest::Result<(u16, serde_json::Value)> {
+    let mut request =
+        client.request(method, server.url(path)).header("x-admin-secret", ADMIN_SECRET);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)))
+}
+
+/// `POST /auth/token` (password grant); returns status and JSON.
+pub async fn token(
+    client: &reqwest::Client,
+    server: &TestServer,
+    username: &str,
+    password: &str,
+) -> reqwest::Result<(u16, serde_json::Value)> {
+    let form = [("grant_type", "password"), ("username", username), ("password", password)];
+    let response = client.post(server.url("/auth/token")).form(&form).send().await?;
+    let status = response.status().as_u16();
+    Ok((status, response.json().await?))
+}
+
+/// `POST /auth/login` as JSON; returns status, the session cookie (`name=value`) if one was
+/// set, and the body.
+pub async fn login(
+    client: &reqwest::Client,
+    server: &TestServer,
+    username: &str,
+    password: &str,
+) -> reqwest::Result<(u16, Option<String>, String)> {
+    let response = client
+        .post(server.url("/auth/login"))
+        .header("origin", format!("http://{}", server.addr()))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let cookie = session_cookie(response.headers());
+    Ok((status, cookie, response.text().await?))
+}
+
+/// The `name=value` of a session cookie a response sets.
+pub fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers.get_all("set-cookie").iter().find_map(|v| {
+        let v = v.to_str().ok()?;
+        let pair = v.split(';').next()?;
+        (pair.contains("guard_session=") && !pair.ends_with('=')).then(|| pair.to_owned())
+    })
+}
+
+/// A client whose requests come from `address` (any of 127.0.0.0/8 on Linux), for tests
+/// that need several client addresses.
+pub fn client_from(address: std::net::IpAddr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .local_address(address)
+        .build()
+        .expect("an HTTP client without TLS always builds")
+}

@@ -31,7 +31,7 @@ impl JwtAuthenticator {
         if !Jwt::looks_like_jwt(token) {
             return Outcome::rejected("a bearer credential that is neither a token nor a JWT");
         }
-        match self.jwt.verify(token, request.policy(), &self.users) {
+        match self.jwt.verify(token, request.now(), request.policy(), &self.users) {
             Ok(principal) => Outcome::Authenticated(principal),
             Err(rejection) => {
                 tracing::debug!(reason = %rejection.0, "JWT rejected");

@@ -206,8 +206,12 @@ pub(crate) async fn logout(
     let presented = match cookie::find(&headers, name) {
         Ok(presented) => presented,
         Err(()) => {
-            return ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", "two session cookies")
-                .into_response();
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "two session cookies",
+            )
+            .into_response();
         }
     };
     if presented.is_some() && !origin::is_same_origin(&headers, guard.logins().tls) {

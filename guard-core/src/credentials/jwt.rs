@@ -184,8 +184,9 @@ impl Jwt {
             ),
         };
         let mut validation = Validation::new(algorithm);
-        validation.leeway = config.leeway;
-        validation.validate_nbf = true;
+        // `exp` and `nbf` are checked here, against the guard's clock, not the library's.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.set_required_spec_claims(&["exp", "sub"]);
         match &config.issuer {
             Some(issuer) => validation.set_issuer(&[issuer]),
@@ -212,10 +213,11 @@ impl Jwt {
         self.encoding.is_some()
     }
 
-    /// Verifies a token and returns its principal.
+    /// Verifies a token at `now` and returns its principal.
     pub fn verify(
         &self,
         token: &[u8],
+        now: Timestamp,
         policy: &Policy,
         users: &UserDirectory,
     ) -> Result<Principal, JwtRejection> {
@@ -224,6 +226,22 @@ impl Jwt {
             jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &self.validation)
                 .map_err(|e| JwtRejection(format!("{:?}", e.kind())))?;
         let claims = data.claims;
+        let leeway = i64::try_from(self.config.leeway).unwrap_or(i64::MAX);
+        let time = |name: &str| -> Result<Option<i64>, JwtRejection> {
+            claims
+                .get(name)
+                .map(|v| {
+                    v.as_i64().ok_or_else(|| JwtRejection(format!("`{name}` is not a number")))
+                })
+                .transpose()
+        };
+        match time("exp")? {
+            Some(exp) if now <= exp.saturating_add(leeway) => {}
+            _ => return Err(JwtRejection("expired".into())),
+        }
+        if time("nbf")?.is_some_and(|nbf| now.saturating_add(leeway) < nbf) {
+            return Err(JwtRejection("not valid yet".into()));
+        }
         let Some(Value::String(sub)) = claims.get("sub") else {
             return Err(JwtRejection("`sub` is not a string".into()));
         };
