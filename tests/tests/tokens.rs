@@ -126,7 +126,8 @@ async fn token_endpoint_errors_are_in_rfc_6749_form() {
     let grant = |pairs: Vec<(&'static str, &'static str)>| {
         client.post(server.url("/auth/token")).form(&pairs).send()
     };
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+    type Case = (Vec<(&'static str, &'static str)>, u16, &'static str);
+    let cases: Vec<Case> = vec![
         (
             vec![("grant_type", "password"), ("username", "ann"), ("password", "wrong password")],
             400,

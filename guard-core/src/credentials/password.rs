@@ -46,6 +46,28 @@ impl Default for PasswordConfig {
     }
 }
 
+impl PasswordConfig {
+    /// Sets how many hashes are computed at once (at least one).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// Sets how many hashes may wait for a worker before more are refused.
+    pub fn queue(mut self, queue: usize) -> Self {
+        self.queue = queue;
+        self
+    }
+
+    /// Sets the argon2id costs (raised to the minimum if below it).
+    pub fn costs(mut self, memory_kib: u32, iterations: u32, parallelism: u32) -> Self {
+        self.memory_kib = memory_kib;
+        self.iterations = iterations;
+        self.parallelism = parallelism;
+        self
+    }
+}
+
 /// Why a password could not be set or checked.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]

@@ -56,6 +56,23 @@ impl Default for ThrottleConfig {
     }
 }
 
+impl ThrottleConfig {
+    /// Sets the free failures: per account and address, per account, per address.
+    pub fn free_failures(mut self, pair: u32, account: u32, address: u32) -> Self {
+        self.pair_free = pair;
+        self.account_free = account;
+        self.address_free = address;
+        self
+    }
+
+    /// Sets the first and the longest delay, in seconds.
+    pub fn delays(mut self, first: i64, max: i64) -> Self {
+        self.first_delay = first.max(1);
+        self.max_delay = max.max(self.first_delay);
+        self
+    }
+}
+
 /// Whose failures are counted: a user, or a name nobody has.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Account {

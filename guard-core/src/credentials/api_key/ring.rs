@@ -181,7 +181,10 @@ impl KeyRing {
         if let Some(owner) = &new.owner {
             let user = self.users.get(owner).filter(|u| u.is_enabled());
             let user = user.ok_or(KeyError::UnknownOwner)?;
-            let held = |role: &String| user.roles().iter().any(|r| r == role.as_str());
+            let policy = self.grants.policy();
+            let held = |role: &String| {
+                policy.role(role).is_some_and(|i| user.user_grant().roles.contains(i))
+            };
             let beyond: Vec<String> = roles.iter().filter(|r| !held(r)).cloned().collect();
             if !beyond.is_empty() {
                 return Err(KeyError::RolesBeyondOwner(beyond));
@@ -232,12 +235,15 @@ impl KeyRing {
         self.read_index().owned_by(user_id).into_iter().map(|id| id.to_string()).collect()
     }
 
-    /// Takes from the keys a user owns the roles the user no longer holds.
+    /// Takes from the keys a user owns the roles the user no longer holds (itself or by
+    /// inheritance).
     pub async fn trim_owned(&self, user_id: &str, roles: &[CompactString]) -> Result<(), KeyError> {
+        let policy = self.grants.policy();
+        let held = policy.grant(roles).roles;
         for id in self.owned_by(user_id) {
             let Some(mut record) = self.store.get_key(id).await? else { continue };
             let before = record.roles.len();
-            record.roles.retain(|r| roles.contains(r));
+            record.roles.retain(|r| policy.role(r).is_some_and(|i| held.contains(i)));
             if record.roles.len() != before {
                 self.store.update_key(record).await?;
             }
