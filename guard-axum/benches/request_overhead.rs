@@ -6,7 +6,8 @@
 //! authenticate the key (checksum, lookup by id, one blake3 block), check the requirement and
 //! record usage (counted at once; written each second by the usage writer to a real redb
 //! file). Two more arms split the cost: the guard's layer alone, and a caller without
-//! credentials. Rounds alternate between the arms so that noise from a shared machine falls
+//! credentials. The last two send the same permission check a user's session cookie and
+//! bearer token instead of a key. Rounds alternate between the arms so that noise from a shared machine falls
 //! on all of them; the figures are medians over rounds, and the ratios are what matter.
 //!
 //! `ONLY=<arm index>` runs one arm, for a profiler.
@@ -19,6 +20,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use axum::routing::get;
+use guard_axum::guard_core::credentials::user::NewUser;
+use guard_axum::guard_core::store::IssuedKind;
 use guard_axum::{Guard, NewKey, Principal, api_key, protected};
 use tower::Service;
 use tower::layer::util::Identity;
@@ -55,16 +58,16 @@ const ROUNDS: usize = 25;
 struct Arm {
     name: &'static str,
     router: Router,
-    /// Whether the request carries the key.
-    keyed: bool,
+    /// The credential the request carries: header name and value.
+    credential: (&'static str, String),
 }
 
 /// Nanoseconds per request over `PER_ROUND` requests.
-async fn round(arm: &mut Arm, key: &str) -> f64 {
-    let header = if arm.keyed { "x-api-key" } else { "x-not-a-key" };
+async fn round(arm: &mut Arm) -> f64 {
+    let (header, value) = (arm.credential.0, arm.credential.1.clone());
     let start = Instant::now();
     for _ in 0..PER_ROUND {
-        let request = Request::get("/").header(header, key).body(Body::empty()).unwrap();
+        let request = Request::get("/").header(header, &value).body(Body::empty()).unwrap();
         let response = arm.router.call(request).await.unwrap();
         assert!(response.status().is_success());
     }
@@ -81,6 +84,8 @@ fn main() {
     let guard = Guard::builder(&POLICY)
         .database(dir.path().join("bench.redb"))
         .admin_secret("bench-admin-secret-0123456789")
+        .sessions()
+        .bearer_tokens()
         .build()
         .unwrap();
     let key = guard
@@ -90,46 +95,64 @@ fn main() {
         .expose()
         .to_owned();
 
-    let arm = |name, router, keyed| Arm { name, router, keyed };
+    // A user, logged in once with a session and once with a bearer token.
+    let accounts = guard.accounts();
+    let new = NewUser {
+        name: "ann".into(),
+        password: "correct horse battery".into(),
+        roles: vec!["admin".into()],
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (session, token) = runtime.block_on(async {
+        let id = accounts.create_user(new).await.unwrap().id;
+        let user = accounts.users().get(&id).unwrap();
+        let session = accounts.issued().issue(IssuedKind::Session, &user, 0).await.unwrap().0;
+        let token = accounts.issued().issue(IssuedKind::Token, &user, 0).await.unwrap().0;
+        (session.expose().to_owned(), token.expose().to_owned())
+    });
+    let keyed_with = ("x-api-key", key.clone());
+    let arm = |name, router, credential| Arm { name, router, credential };
+    let guarded = |handler| Router::new().route("/", handler).layer(guard.layer());
     let mut arms = vec![
-        arm("bare handler", Router::new().route("/", get(bare)), true),
+        arm("bare handler", Router::new().route("/", get(bare)), keyed_with.clone()),
         // What any tower layer costs in an axum router, whatever it does: the fair baseline
         // for an application that already has middleware.
         arm(
             "bare handler, no-op layer",
             Router::new().route("/", get(bare)).layer(Identity::new()),
-            true,
+            keyed_with.clone(),
         ),
-        arm("#[api_key] + usage", Router::new().route("/", get(keyed)).layer(guard.layer()), true),
-        arm(
-            "#[protected(permissions)], inherited",
-            Router::new().route("/", get(permitted)).layer(guard.layer()),
-            true,
-        ),
-        arm(
-            "  of which: the guard's layer",
-            Router::new().route("/", get(bare)).layer(guard.layer()),
-            true,
-        ),
+        arm("#[api_key] + usage", guarded(get(keyed)), keyed_with.clone()),
+        arm("#[protected(permissions)], inherited", guarded(get(permitted)), keyed_with.clone()),
+        arm("  of which: the guard's layer", guarded(get(bare)), keyed_with.clone()),
         arm(
             "  of which: + a caller without key",
-            Router::new().route("/", get(maybe)).layer(guard.layer()),
-            false,
+            guarded(get(maybe)),
+            ("x-not-a-key", key.clone()),
+        ),
+        arm(
+            "#[protected(permissions)], session",
+            guarded(get(permitted)),
+            ("cookie", format!("guard_session={session}")),
+        ),
+        arm(
+            "#[protected(permissions)], bearer",
+            guarded(get(permitted)),
+            ("authorization", format!("Bearer {token}")),
         ),
     ];
     if let Ok(only) = std::env::var("ONLY") {
         let only: usize = only.parse().expect("ONLY is an arm index");
         arms = vec![arms.swap_remove(only)];
     }
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); arms.len()];
     runtime.block_on(async {
         for arm in &mut arms {
-            round(arm, &key).await; // warm-up
+            round(arm).await; // warm-up
         }
         for _ in 0..ROUNDS {
             for (i, arm) in arms.iter_mut().enumerate() {
-                samples[i].push(round(arm, &key).await);
+                samples[i].push(round(arm).await);
             }
         }
     });
@@ -145,8 +168,10 @@ fn main() {
             ns / layered
         );
     }
-    if medians.len() > 3 {
+    if medians.len() > 7 {
         println!("  permission check vs #[api_key]: {:.3}x", medians[3] / medians[2]);
+        println!("  session vs API key, same handler: {:.3}x", medians[6] / medians[3]);
+        println!("  bearer vs API key, same handler:  {:.3}x", medians[7] / medians[3]);
     }
     let info = guard.keys().list().remove(0);
     println!("  (usage counted: {} requests on the key)", info.total_uses);

@@ -154,6 +154,7 @@ impl Accounts {
         record.updated_at = self.clock.now();
         let roles = record.roles.clone();
         let user = self.users.update(record).await?;
+        self.issued.refresh_user(id);
         if disabling {
             self.end_everything(id, false).await?;
         } else if roles_changed {
@@ -176,7 +177,9 @@ impl Accounts {
     pub async fn delete_user(&self, id: &str) -> Result<(), UserError> {
         self.users.record(id)?;
         self.end_everything(id, true).await?;
-        self.users.delete(id).await
+        self.users.delete(id).await?;
+        self.issued.refresh_user(id);
+        Ok(())
     }
 
     /// Ends a user's sessions and tokens, and revokes (or deletes) its keys.
@@ -255,5 +258,64 @@ impl Accounts {
             Ok(_) => tracing::info!(user = user.user_id(), "a weak password hash was replaced"),
             Err(error) => tracing::warn!(%error, "a weak password hash could not be replaced"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
+
+    use super::*;
+    use crate::assembly::{Core, Settings, StoreChoice};
+    use crate::authz::{PolicySpec, RoleSpec};
+    use crate::store::UserRecord;
+
+    static SPEC: PolicySpec = PolicySpec::new(3, &["read"], &[RoleSpec::new("reader", &[], &[0])]);
+
+    #[test]
+    fn a_weak_stored_hash_is_replaced_at_the_next_successful_login() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::new(&SPEC);
+        settings.store = Some(StoreChoice::File(dir.path().join("g.redb")));
+        settings.admin_secret = Some("a-test-admin-secret".into());
+        let core = Core::open(settings).unwrap().core;
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse battery")
+        .unwrap()
+        .to_string();
+        let record = UserRecord {
+            id: "AAAAAAAAAAAA".into(),
+            name: "Old".into(),
+            normalized: "old".into(),
+            password: weak.clone(),
+            roles: vec!["reader".into()],
+            disabled: false,
+            created_at: 1,
+            updated_at: 1,
+        };
+        pollster::block_on(core.store.insert_user(record)).unwrap();
+        let accounts = &core.accounts;
+        pollster::block_on(accounts.users().sync()).unwrap();
+
+        let wrong = pollster::block_on(accounts.login("old", "wrong horse battery", None));
+        assert_eq!(wrong.unwrap_err(), LoginError::Invalid);
+        let stored =
+            || pollster::block_on(core.store.get_user("AAAAAAAAAAAA".into())).unwrap().unwrap();
+        assert_eq!(stored().password, weak, "a failed login changes nothing");
+
+        let user =
+            pollster::block_on(accounts.login("OLD", "correct horse battery", None)).unwrap();
+        assert_eq!(user.user_id(), "AAAAAAAAAAAA");
+        let upgraded = stored().password;
+        assert!(upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{upgraded}");
+        assert!(
+            pollster::block_on(accounts.login("old", "correct horse battery", None)).is_ok(),
+            "still the same password"
+        );
+        core.shutdown();
     }
 }

@@ -1,10 +1,15 @@
 //! One session or token in memory.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use compact_str::CompactString;
 
 use super::IssuedInfo;
+use crate::authz::{Grant, Identity, PrincipalKind};
 use crate::clock::Timestamp;
 use crate::credentials::api_key::format::ID_LEN;
+use crate::credentials::user::UserEntry;
 use crate::store::{Counters, CredentialKind, IssuedKind, IssuedRecord, Subject};
 use crate::usage::{Detail, Tracked, UsageSlot};
 
@@ -18,6 +23,12 @@ pub struct IssuedEntry {
     created_at: Timestamp,
     expires_at: Timestamp,
     idle_timeout: Option<i64>,
+    /// When it was last used (or issued): the idle clock, read on every request without the
+    /// usage lock.
+    last_seen: AtomicI64,
+    /// Its user as they are now, if enabled: the ring replaces the entry when the user
+    /// changes, so a request needs no lookup of its user, and a session is one principal.
+    user: Option<Arc<UserEntry>>,
     usage: UsageSlot,
 }
 
@@ -37,7 +48,11 @@ pub(super) fn hash_head(hash: &[u8; 32]) -> u128 {
 }
 
 impl IssuedEntry {
-    pub(super) fn new(record: &IssuedRecord, counters: Counters) -> Option<Self> {
+    pub(super) fn new(
+        record: &IssuedRecord,
+        counters: Counters,
+        user: Option<Arc<UserEntry>>,
+    ) -> Option<Self> {
         let id: [u8; ID_LEN] = record.id.as_bytes().try_into().ok()?;
         if !id.iter().all(u8::is_ascii_alphanumeric) || record.revoked {
             return None;
@@ -50,8 +65,33 @@ impl IssuedEntry {
             created_at: record.created_at,
             expires_at: record.expires_at,
             idle_timeout: record.idle_timeout,
+            last_seen: AtomicI64::new(
+                counters.last_used_at.unwrap_or(record.created_at).max(record.created_at),
+            ),
+            user: user.filter(|u| u.is_enabled()),
             usage: UsageSlot::new(counters),
         })
+    }
+
+    /// The same credential for its user as they are now (or gone), with its counts.
+    pub(super) fn with_user(&self, user: Option<Arc<UserEntry>>) -> Self {
+        IssuedEntry {
+            kind: self.kind,
+            id: self.id,
+            hash_head: self.hash_head,
+            user_id: self.user_id.clone(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            idle_timeout: self.idle_timeout,
+            last_seen: AtomicI64::new(self.last_seen.load(Ordering::Relaxed)),
+            user: user.filter(|u| u.is_enabled()),
+            usage: UsageSlot::new(self.usage.counters()),
+        }
+    }
+
+    /// Whether its user exists and is enabled.
+    pub fn has_user(&self) -> bool {
+        self.user.is_some()
     }
 
     /// The credential's id.
@@ -86,8 +126,15 @@ impl IssuedEntry {
         let Some(idle) = self.idle_timeout else {
             return true;
         };
-        let last = self.usage.counters().last_used_at.unwrap_or(self.created_at);
-        now - last.max(self.created_at) < idle
+        now - self.last_seen.load(Ordering::Relaxed) < idle
+    }
+
+    /// Notes a use at `now`, which restarts the idle clock.
+    pub(super) fn seen(&self, now: Timestamp) {
+        // Most requests come in a second already noted: a read, no write.
+        if now > self.last_seen.load(Ordering::Relaxed) {
+            self.last_seen.fetch_max(now, Ordering::Relaxed);
+        }
     }
 
     pub(super) fn expires_at(&self) -> Timestamp {
@@ -96,6 +143,9 @@ impl IssuedEntry {
 
     pub(super) fn set_counters(&self, counters: Counters) {
         self.usage.reset(counters);
+        if let Some(last) = counters.last_used_at {
+            self.seen(last);
+        }
     }
 
     pub(super) fn usage_counters(&self) -> Counters {
@@ -135,5 +185,32 @@ impl Tracked for IssuedEntry {
             IssuedKind::Session => Detail::LastSeen,
             IssuedKind::Token => Detail::Full,
         }
+    }
+}
+
+/// A session or token is its user's principal, of kind session or token, and its own
+/// credential.
+impl Identity for IssuedEntry {
+    fn id(&self) -> &str {
+        &self.user_id
+    }
+    fn name(&self) -> &str {
+        self.user.as_deref().map_or("", |u| u.name())
+    }
+    fn kind(&self) -> PrincipalKind {
+        match self.kind {
+            IssuedKind::Session => PrincipalKind::Session,
+            _ => PrincipalKind::Token,
+        }
+    }
+    fn grant(&self) -> &Grant {
+        static NOTHING: std::sync::LazyLock<Grant> = std::sync::LazyLock::new(Grant::default);
+        self.user.as_deref().map_or(&NOTHING, |u| u.grant())
+    }
+    fn credential(&self) -> Option<&dyn Tracked> {
+        Some(self)
+    }
+    fn credential_handle(self: Arc<Self>) -> Option<Arc<dyn Tracked>> {
+        Some(self)
     }
 }

@@ -6,7 +6,7 @@ use hashbrown::HashTable;
 
 use super::entry::{IssuedEntry, credential_kind};
 use super::{IssuedInfo, IssuedRejection, SESSION_PREFIX, TOKEN_PREFIX};
-use crate::authz::{Principal, PrincipalKind};
+use crate::authz::Principal;
 use crate::clock::{Clock, Timestamp};
 use crate::credentials::api_key::KeyFormat;
 use crate::credentials::api_key::format::hash_key;
@@ -148,7 +148,7 @@ impl IssuedRing {
             for change in page.changes {
                 if change.seq > index.cursor {
                     index.cursor = change.seq;
-                    apply(&mut index, change);
+                    apply(&mut index, change, &self.users);
                 }
             }
         }
@@ -179,13 +179,11 @@ impl IssuedRing {
         if !entry.is_live(now) {
             return Err(IssuedRejection::Expired);
         }
-        let user = self.users.get(entry.user_id()).filter(|u| u.is_enabled());
-        let user = user.ok_or(IssuedRejection::UserGone)?;
-        let as_kind = match kind {
-            IssuedKind::Session => PrincipalKind::Session,
-            _ => PrincipalKind::Token,
-        };
-        Ok(Principal::via(user, entry, as_kind))
+        if !entry.has_user() {
+            return Err(IssuedRejection::UserGone);
+        }
+        entry.seen(now);
+        Ok(Principal::from_identity(entry))
     }
 
     /// The entry a presented credential names, if its secret is right.
@@ -288,6 +286,23 @@ impl IssuedRing {
         found
     }
 
+    /// Takes in a change to a user (its name, roles, state, or its deletion): what was issued
+    /// to it now stands for the user as they are, or for nobody.
+    pub fn refresh_user(&self, user_id: &str) {
+        let user = self.users.get(user_id);
+        let mut index = self.write();
+        let theirs: Vec<Arc<IssuedEntry>> =
+            index.table.iter().filter(|e| e.user_id() == user_id).cloned().collect();
+        for old in theirs {
+            let id = old.id_bytes();
+            if let Ok(entry) = index.table.find_entry(id_hash(id), |e| e.id_bytes() == id) {
+                entry.remove();
+            }
+            let fresh = Arc::new(old.with_user(user.clone()));
+            index.table.insert_unique(id_hash(fresh.id_bytes()), fresh, hasher);
+        }
+    }
+
     /// Drops expired ones, from the store and from memory.
     pub async fn sweep(&self) -> Result<u64, StoreError> {
         let now = self.clock.now();
@@ -305,7 +320,7 @@ impl IssuedRing {
     }
 }
 
-fn apply(index: &mut Index, change: IssuedChange) {
+fn apply(index: &mut Index, change: IssuedChange, users: &UserDirectory) {
     let id = change.id.as_bytes();
     let hash = id_hash(id);
     let counters = match index.table.find_entry(hash, |e| e.id_bytes() == id) {
@@ -313,7 +328,7 @@ fn apply(index: &mut Index, change: IssuedChange) {
         Err(_) => Default::default(),
     };
     if let Some(record) = change.record
-        && let Some(entry) = IssuedEntry::new(&record, counters)
+        && let Some(entry) = IssuedEntry::new(&record, counters, users.get(&record.user_id))
     {
         index.table.insert_unique(hash, Arc::new(entry), hasher);
     }

@@ -1,7 +1,7 @@
 //! [`UserDirectory`]: every user in memory, by id and by name, following the store like the
 //! key ring does: writes go to the store, then the directory applies the store's changes.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use compact_str::CompactString;
@@ -13,6 +13,9 @@ use crate::store::{SharedStore, StoreError, UserChange, UserRecord};
 
 const PAGE: usize = 10_000;
 
+/// By id and by name; hashbrown's fast hasher, since every request with a session or token
+/// looks its user up (ids are random and names are not chosen by requests, so there is no
+/// flooding to fear).
 #[derive(Default)]
 struct Index {
     by_id: HashMap<CompactString, Arc<UserEntry>>,
