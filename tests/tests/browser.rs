@@ -27,6 +27,11 @@ impl Drop for Driver {
     }
 }
 
+/// The element, once the page that holds it has loaded (at most ten seconds).
+async fn arrive(browser: &fantoccini::Client, css: &str) -> fantoccini::elements::Element {
+    browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap()
+}
+
 async fn start_driver() -> (Driver, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(CHROMEDRIVER)
@@ -97,7 +102,8 @@ async fn a_person_logs_in_through_the_page_and_reaches_a_protected_page() {
         .await
         .unwrap();
     browser.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    let error = browser.find(Locator::Css(".error")).await.unwrap().text().await.unwrap();
+    // A click returns once the form is submitted, not once the next page is there: wait.
+    let error = arrive(&browser, ".error").await.text().await.unwrap();
     assert_eq!(error, "invalid user name or password");
     browser.find(Locator::Css("#username")).await.unwrap().send_keys("ann").await.unwrap();
     browser
@@ -108,7 +114,7 @@ async fn a_person_logs_in_through_the_page_and_reaches_a_protected_page() {
         .await
         .unwrap();
     browser.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    let welcome = browser.find(Locator::Css("#welcome")).await.unwrap().text().await.unwrap();
+    let welcome = arrive(&browser, "#welcome").await.text().await.unwrap();
     assert_eq!(welcome, "Welcome, ann");
     assert_eq!(browser.current_url().await.unwrap().path(), "/dashboard");
 
@@ -118,6 +124,7 @@ async fn a_person_logs_in_through_the_page_and_reaches_a_protected_page() {
 
     // Logging out ends it: back to the login page, and the protected page refuses again.
     browser.find(Locator::Css("form button")).await.unwrap().click().await.unwrap();
+    arrive(&browser, "#username").await;
     assert_eq!(browser.current_url().await.unwrap().path(), "/auth/login");
     browser.goto(&server.url("/dashboard")).await.unwrap();
     assert!(browser.source().await.unwrap().contains("unauthenticated"));

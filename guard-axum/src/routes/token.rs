@@ -70,12 +70,9 @@ pub(crate) async fn token(
     State(guard): State<Guard>,
     request: Request,
 ) -> Result<Response, OAuthError> {
-    let address = {
-        let (parts, body) = request.into_parts();
-        let address = client(&parts);
-        (address, Request::from_parts(parts, body))
-    };
-    let (client, request) = address;
+    let (parts, body) = request.into_parts();
+    let client = client(&parts);
+    let request = Request::from_parts(parts, body);
     let (grant, _): (Grant, Format) = read(request, &(), &[Format::Form], None)
         .await
         .map_err(|e| OAuthError::invalid_request(e.detail().to_owned()))?;

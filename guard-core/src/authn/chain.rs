@@ -53,8 +53,13 @@ impl Chain {
     pub fn new(mut links: Vec<(u32, Box<dyn Authenticator>)>) -> Result<Self, Error> {
         check_positions(links.iter().map(|(p, a)| (*p, a.name())))?;
         links.sort_by_key(|(position, _)| *position);
-        let challenges: Vec<String> =
-            links.iter().filter_map(|(_, a)| a.describe().challenge()).collect();
+        // One challenge per scheme: opaque bearer tokens and JWTs share `Bearer`.
+        let mut challenges: Vec<String> = Vec::new();
+        for challenge in links.iter().filter_map(|(_, a)| a.describe().challenge()) {
+            if !challenges.contains(&challenge) {
+                challenges.push(challenge);
+            }
+        }
         let challenge = (!challenges.is_empty()).then(|| challenges.join(", "));
         Ok(Chain { links, challenge })
     }
