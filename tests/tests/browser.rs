@@ -2,8 +2,10 @@
 //! page, a protected page, logging out. Skipped, saying so, where Chromium is not installed;
 //! CI installs it (`apt-get install chromium chromium-driver`).
 
+#![cfg(unix)] // Debian's Chromium; the driver's process group
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -17,12 +19,14 @@ use serde_json::json;
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// Kills chromedriver when the test ends, however it ends.
+/// Kills chromedriver, and the Chromium it started, when the test ends, however it ends:
+/// chromedriver runs in a process group of its own, which the browser joins.
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.wait();
     }
 }
@@ -38,6 +42,7 @@ async fn start_driver() -> (Driver, String) {
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap();
     let driver = Driver(child);

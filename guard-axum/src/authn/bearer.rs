@@ -16,8 +16,10 @@ pub(crate) fn authorization<'a>(
     scheme: &str,
 ) -> Result<Option<&'a [u8]>, ()> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    let (Some(value), None) = (values.next(), values.next()) else {
-        return if headers.contains_key(header::AUTHORIZATION) { Err(()) } else { Ok(None) };
+    let value = match (values.next(), values.next()) {
+        (None, _) => return Ok(None),
+        (Some(value), None) => value,
+        (Some(_), Some(_)) => return Err(()),
     };
     let value = value.as_bytes();
     let Some(space) = value.iter().position(|&b| b == b' ') else {

@@ -14,19 +14,24 @@ pub const SECURE_COOKIE: &str = "__Host-guard_session";
 pub(crate) fn find<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a [u8]>, ()> {
     let mut found = None;
     for value in headers.get_all(header::COOKIE) {
-        for pair in value.as_bytes().split(|&b| b == b';') {
-            let pair = pair.trim_ascii();
-            let Some(eq) = pair.iter().position(|&b| b == b'=') else { continue };
-            if &pair[..eq] == name.as_bytes() {
-                if found.is_some() {
-                    return Err(());
-                }
-                let value = &pair[eq + 1..];
-                // A value may be quoted (RFC 6265).
-                let value =
-                    value.strip_prefix(b"\"").and_then(|v| v.strip_suffix(b"\"")).unwrap_or(value);
-                found = Some(value);
+        let mut rest = value.as_bytes();
+        while !rest.is_empty() {
+            // On the path of every request with cookies: memchr finds the separators.
+            let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
+            let pair = rest[..end].trim_ascii_start();
+            rest = rest.get(end + 1..).unwrap_or_default();
+            let Some(value) = pair.strip_prefix(name.as_bytes()).and_then(|v| v.strip_prefix(b"="))
+            else {
+                continue;
+            };
+            if found.is_some() {
+                return Err(());
             }
+            let value = value.trim_ascii_end();
+            // A value may be quoted (RFC 6265).
+            found = Some(
+                value.strip_prefix(b"\"").and_then(|v| v.strip_suffix(b"\"")).unwrap_or(value),
+            );
         }
     }
     Ok(found)
@@ -69,5 +74,8 @@ mod tests {
         assert_eq!(find(&headers(&[b"guard_session=a", b"guard_session=b"]), COOKIE), Err(()));
         assert_eq!(find(&headers(&[b"x=\xff\xfe; guard_session=v"]), COOKIE), Ok(Some(&b"v"[..])));
         assert_eq!(find(&headers(&[b"xguard_session=v"]), COOKIE), Ok(None));
+        assert_eq!(find(&headers(&[b"guard_sessionx=v"]), COOKIE), Ok(None));
+        assert_eq!(find(&headers(&[b"a=1;guard_session=v ;b"]), COOKIE), Ok(Some(&b"v"[..])));
+        assert_eq!(find(&headers(&[b";;guard_session=;"]), COOKIE), Ok(Some(&b""[..])));
     }
 }
