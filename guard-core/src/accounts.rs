@@ -128,6 +128,7 @@ impl Accounts {
             disabled: false,
             created_at: now,
             updated_at: now,
+            generation: 0,
         };
         Ok(self.users.insert(record).await?.info())
     }
@@ -135,7 +136,8 @@ impl Accounts {
     /// Changes a user's name, roles or state. Disabling ends its sessions and tokens and
     /// revokes its keys; fewer roles are taken from its keys too.
     pub async fn patch_user(&self, id: &str, patch: UserPatch) -> Result<UserInfo, UserError> {
-        let mut record = self.users.record(id)?;
+        let expected = self.users.record(id)?;
+        let mut record = expected.clone();
         if let Some(name) = &patch.name {
             record.normalized = normalize(name)?;
             record.name = name.as_str().into();
@@ -151,9 +153,13 @@ impl Accounts {
         if let Some(disabled) = patch.disabled {
             record.disabled = disabled;
         }
+        if disabling {
+            // What was issued before stays ended if the user is enabled again.
+            record.generation = record.generation.wrapping_add(1);
+        }
         record.updated_at = self.clock.now();
         let roles = record.roles.clone();
-        let user = self.users.update(record).await?;
+        let user = self.users.update(expected, record).await?;
         self.issued.refresh_user(id);
         if disabling {
             self.end_everything(id, false).await?;
@@ -163,12 +169,17 @@ impl Accounts {
         Ok(user.info())
     }
 
-    /// Sets a user's password; every session and token of the user ends.
+    /// Sets a user's password; every session, token and JWT of the user ends.
     pub async fn set_password(&self, id: &str, password: &str) -> Result<UserInfo, UserError> {
-        let mut record = self.users.record(id)?;
-        record.password = self.passwords.hash(password).await?;
+        self.users.record(id)?;
+        let hash = self.passwords.hash(password).await?;
+        let expected = self.users.record(id)?;
+        let mut record = expected.clone();
+        record.password = hash;
+        record.generation = record.generation.wrapping_add(1);
         record.updated_at = self.clock.now();
-        let user = self.users.update(record).await?;
+        let user = self.users.update(expected, record).await?;
+        self.issued.refresh_user(id);
         self.issued.end_user(id).await?;
         Ok(user.info())
     }
@@ -218,44 +229,66 @@ impl Accounts {
             (None, None) => Account::Unknown("\u{0}invalid".into()),
         };
         let address = client.unwrap_or(UNKNOWN_ADDRESS);
-        self.throttle
-            .check(&account, address, now)
+        let attempt = self
+            .throttle
+            .begin(&account, address, now)
             .map_err(|retry_after| LoginError::Throttled { retry_after })?;
-        let verified = self
-            .passwords
-            .verify(password, user.as_ref().map(|u| u.password_hash()))
-            .await
-            .map_err(|error| match error {
-                PasswordError::Busy => LoginError::Busy,
-                other => {
-                    tracing::error!(error = %other, "a password could not be checked");
-                    LoginError::Failed
+        let verified =
+            match self.passwords.verify(password, user.as_ref().map(|u| u.password_hash())).await {
+                Ok(verified) => verified,
+                Err(error) => {
+                    self.throttle.abandoned(attempt);
+                    return Err(match error {
+                        PasswordError::Busy => LoginError::Busy,
+                        other => {
+                            tracing::error!(error = %other, "a password could not be checked");
+                            LoginError::Failed
+                        }
+                    });
                 }
-            })?;
-        match user {
-            Some(user) if verified.matches && user.is_enabled() => {
-                self.throttle.succeeded(&account, address);
+            };
+        // The check may have waited behind others: it counts only if the user is still the
+        // one checked (same password, same generation) and enabled.
+        let current = user.as_ref().and_then(|u| self.users.get(u.user_id()));
+        match (user, current) {
+            (Some(checked), Some(current))
+                if verified.matches
+                    && current.is_enabled()
+                    && current.generation() == checked.generation()
+                    && current.password_hash() == checked.password_hash() =>
+            {
+                self.throttle.succeeded(attempt);
                 if verified.rehash {
-                    self.rehash(&user, password).await;
+                    self.rehash(&current, password).await;
                 }
-                Ok(self.users.get(user.user_id()).unwrap_or(user))
+                Ok(self
+                    .users
+                    .get(current.user_id())
+                    .filter(|now| now.generation() == current.generation())
+                    .unwrap_or(current))
             }
-            _ => {
-                self.throttle.failed(&account, address, now);
-                Err(LoginError::Invalid)
-            }
+            // The attempt stays counted as a failure.
+            _ => Err(LoginError::Invalid),
         }
     }
 
-    /// Replaces a weak stored hash with one of today's parameters; a failure is logged only.
+    /// Replaces a weak stored hash with one of today's parameters, unless the user changed
+    /// meanwhile (an administrator's change is never undone); a failure is logged only.
     async fn rehash(&self, user: &UserEntry, password: &str) {
         let updated = async {
-            let mut record = self.users.record(user.user_id())?;
-            record.password = self.passwords.hash(password).await?;
-            self.users.update(record).await
+            let hash = self.passwords.hash(password).await?;
+            let expected = self.users.record(user.user_id())?;
+            if expected.password != user.password_hash() {
+                return Err(UserError::Changed);
+            }
+            let record = UserRecord { password: hash, ..expected.clone() };
+            self.users.update(expected, record).await
         };
         match updated.await {
             Ok(_) => tracing::info!(user = user.user_id(), "a weak password hash was replaced"),
+            Err(UserError::Changed) => {
+                tracing::info!(user = user.user_id(), "the user changed; its hash is left as is");
+            }
             Err(error) => tracing::warn!(%error, "a weak password hash could not be replaced"),
         }
     }
@@ -268,7 +301,7 @@ mod tests {
     use super::*;
     use crate::assembly::{Core, Settings, StoreChoice};
     use crate::authz::{PolicySpec, RoleSpec};
-    use crate::store::UserRecord;
+    use crate::store::{IssuedKind, UserRecord};
 
     static SPEC: PolicySpec = PolicySpec::new(3, &["read"], &[RoleSpec::new("reader", &[], &[0])]);
 
@@ -296,6 +329,7 @@ mod tests {
             disabled: false,
             created_at: 1,
             updated_at: 1,
+            generation: 0,
         };
         pollster::block_on(core.store.insert_user(record)).unwrap();
         let accounts = &core.accounts;
@@ -316,6 +350,53 @@ mod tests {
             pollster::block_on(accounts.login("old", "correct horse battery", None)).is_ok(),
             "still the same password"
         );
+        core.shutdown();
+    }
+
+    #[test]
+    fn what_is_issued_for_a_user_of_an_earlier_generation_never_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::new(&SPEC);
+        settings.store = Some(StoreChoice::File(dir.path().join("g.redb")));
+        settings.admin_secret = Some("a-test-admin-secret".into());
+        let core = Core::open(settings).unwrap().core;
+        let accounts = &core.accounts;
+        let new = NewUser {
+            name: "ann".into(),
+            password: "correct horse battery".into(),
+            roles: vec!["reader".into()],
+        };
+        let id = pollster::block_on(accounts.create_user(new)).unwrap().id;
+        // A login checked the old password; the password changes before its session is
+        // issued: the session is born ended.
+        let checked =
+            pollster::block_on(accounts.login("ann", "correct horse battery", None)).unwrap();
+        pollster::block_on(accounts.set_password(&id, "another horse battery")).unwrap();
+        let issued = accounts.issued();
+        let (late, _) =
+            pollster::block_on(issued.issue(IssuedKind::Session, &checked, core.clock.now()))
+                .unwrap();
+        let verify = |secret: &str| {
+            issued.verify(IssuedKind::Session, secret.as_bytes(), core.clock.now()).is_ok()
+        };
+        assert!(!verify(late.expose()));
+        // Disabled and enabled again: what came before stays ended; a new login works.
+        let current =
+            pollster::block_on(accounts.login("ann", "another horse battery", None)).unwrap();
+        let (before, _) =
+            pollster::block_on(issued.issue(IssuedKind::Session, &current, core.clock.now()))
+                .unwrap();
+        assert!(verify(before.expose()));
+        let patch = |disabled| UserPatch { disabled: Some(disabled), ..UserPatch::default() };
+        pollster::block_on(accounts.patch_user(&id, patch(true))).unwrap();
+        pollster::block_on(accounts.patch_user(&id, patch(false))).unwrap();
+        assert!(!verify(before.expose()));
+        let again =
+            pollster::block_on(accounts.login("ann", "another horse battery", None)).unwrap();
+        let (after, _) =
+            pollster::block_on(issued.issue(IssuedKind::Session, &again, core.clock.now()))
+                .unwrap();
+        assert!(verify(after.expose()));
         core.shutdown();
     }
 }

@@ -349,6 +349,43 @@ async fn basic_is_off_by_default_and_throttled_when_on() {
 }
 
 #[tokio::test]
+async fn basic_credentials_a_browser_sends_by_itself_cannot_change_things_from_another_site() {
+    let (_dir, _clock, _guard, server) = start(|b| b.basic_auth()).await;
+    let client = client();
+    create_user(&client, &server, "ann", "correct horse battery", &["admin"]).await.unwrap();
+    let create_key = |origin: Option<&'static str>| {
+        let mut request = client
+            .post(server.url("/auth/keys"))
+            .header("authorization", basic("ann", "correct horse battery"))
+            .json(&json!({"name": "from-basic"}));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(create_key(Some("http://evil.test")).await, 403, "another site");
+    let (_, keys) = admin(&client, &server, Method::GET, "/auth/keys", None).await.unwrap();
+    assert_eq!(keys["total"], 0, "nothing was created");
+    // A client that is not a browser says nothing about where it comes from: admitted.
+    assert_eq!(create_key(None).await, 201);
+    // Reading from another site changes nothing: admitted.
+    assert_eq!(
+        who(
+            &client,
+            &server,
+            &[
+                ("authorization", basic("ann", "correct horse battery")),
+                ("origin", "http://evil.test".into())
+            ]
+        )
+        .await
+        .0,
+        200
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn throttling_slows_attackers_without_locking_out_the_owner() {
     let (_dir, clock, _guard, server) = start(|b| b).await;
     let owner = client_from(IpAddr::from([127, 0, 0, 2]));

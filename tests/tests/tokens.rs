@@ -347,6 +347,36 @@ async fn the_token_endpoint_can_issue_jwts_which_end_with_their_user() {
     .await
     .unwrap();
     assert_eq!(me(&client, &server, &jwt).await.0, 401);
+
+    // Enabled again, the user's old JWT stays ended; a new one works.
+    let path = format!("/auth/users/{id}");
+    admin(&client, &server, Method::PATCH, &path, Some(json!({"disabled": false}))).await.unwrap();
+    assert_eq!(me(&client, &server, &jwt).await.0, 401, "disabling ended it for good");
+    let (_, issued) = token(&client, &server, "ann", "correct horse battery").await.unwrap();
+    let second = issued["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(me(&client, &server, &second).await.0, 200);
+
+    // A new password ends it.
+    let (status, _) = admin(
+        &client,
+        &server,
+        Method::PUT,
+        &format!("/auth/users/{id}/password"),
+        Some(json!({"password": "another horse battery"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(me(&client, &server, &second).await.0, 401, "a new password ends it");
+
+    // Deleting the user ends it, whatever roles it claims.
+    let (_, issued) = token(&client, &server, "ann", "another horse battery").await.unwrap();
+    let third = issued["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(me(&client, &server, &third).await.0, 200);
+    let (status, _) =
+        admin(&client, &server, Method::DELETE, &format!("/auth/users/{id}"), None).await.unwrap();
+    assert_eq!(status, 204);
+    assert_eq!(me(&client, &server, &third).await.0, 401, "its user is gone");
     server.stop().await.unwrap();
 }
 

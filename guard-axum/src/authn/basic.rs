@@ -10,17 +10,23 @@ use guard_core::accounts::{Accounts, LoginError};
 use guard_core::authn::{AuthRequest, Authenticator, Carrier, Description, Outcome, Verdict};
 
 use super::bearer::authorization;
+use super::origin;
 
-/// Authenticates `Authorization: Basic …` against the users.
+/// Authenticates `Authorization: Basic …` against the users. A browser caches Basic
+/// credentials and sends them by itself, like a cookie: a request that changes something and
+/// says it comes from another site is refused with 403 (clients that are not browsers say
+/// nothing, and are not affected).
 #[derive(Debug)]
 pub struct BasicAuthenticator {
     accounts: Arc<Accounts>,
+    tls: bool,
 }
 
 impl BasicAuthenticator {
-    /// Checks names and passwords against `accounts`.
-    pub fn new(accounts: Arc<Accounts>) -> Self {
-        BasicAuthenticator { accounts }
+    /// Checks names and passwords against `accounts`; `tls` is whether the application is
+    /// served over HTTPS, which the same-site check compares origins with.
+    pub fn new(accounts: Arc<Accounts>, tls: bool) -> Self {
+        BasicAuthenticator { accounts, tls }
     }
 }
 
@@ -48,6 +54,12 @@ impl Authenticator for BasicAuthenticator {
         let Some((name, password)) = decode(credential) else {
             return Verdict::Now(Outcome::rejected("a malformed Basic credential"));
         };
+        let head = request.head();
+        if !origin::is_safe(&head.method) && origin::is_cross_site(head, self.tls) {
+            return Verdict::Now(Outcome::Forbidden(
+                "a cross-site request that changes something, with Basic credentials",
+            ));
+        }
         let client = request.client().map(|a| a.ip());
         Verdict::later(async move {
             match self.accounts.login(&name, &password, client).await {

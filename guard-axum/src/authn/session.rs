@@ -33,10 +33,7 @@ impl SessionAuthenticator {
             Err(()) => return Outcome::rejected("more than one session cookie"),
         };
         match self.issued.verify(IssuedKind::Session, presented, request.now()) {
-            Ok(_)
-                if !origin::is_safe(&head.method)
-                    && !origin::is_same_origin(&head.headers, self.tls) =>
-            {
+            Ok(_) if !origin::is_safe(&head.method) && !origin::is_same_origin(head, self.tls) => {
                 Outcome::Forbidden(
                     "a cross-site request that changes something, with a session cookie",
                 )

@@ -87,7 +87,10 @@ impl Logins {
             links.push((positions::SESSION, Box::new(sessions)));
         }
         if self.basic {
-            links.push((positions::BASIC, Box::new(BasicAuthenticator::new(Arc::clone(accounts)))));
+            links.push((
+                positions::BASIC,
+                Box::new(BasicAuthenticator::new(Arc::clone(accounts), self.tls)),
+            ));
         }
         links
     }

@@ -132,6 +132,9 @@ impl From<guard_core::credentials::user::UserError> for ApiError {
             UserError::NameTaken => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", "the name is taken")
             }
+            UserError::Changed => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", error.to_string())
+            }
             UserError::NotFound => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user")
             }

@@ -7,7 +7,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use guard_core::accounts::LoginError;
 use guard_core::clock::to_rfc3339;
@@ -114,7 +114,7 @@ pub(crate) async fn login(
     body: Result<JsonOrForm<Credentials>, ApiError>,
 ) -> Response {
     let tls = guard.logins().tls;
-    if origin::is_cross_site(&parts.headers, tls) {
+    if origin::is_cross_site(&parts, tls) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -199,11 +199,11 @@ pub(crate) struct LogoutQuery {
 
 pub(crate) async fn logout(
     State(guard): State<Guard>,
-    headers: HeaderMap,
+    parts: Parts,
     query: Result<Query<LogoutQuery>, QueryRejection>,
 ) -> Response {
     let (name, secure) = cookie_of(&guard);
-    let presented = match cookie::find(&headers, name) {
+    let presented = match cookie::find(&parts.headers, name) {
         Ok(presented) => presented,
         Err(()) => {
             return ApiError::new(
@@ -214,7 +214,7 @@ pub(crate) async fn logout(
             .into_response();
         }
     };
-    if presented.is_some() && !origin::is_same_origin(&headers, guard.logins().tls) {
+    if presented.is_some() && !origin::is_same_origin(&parts, guard.logins().tls) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",

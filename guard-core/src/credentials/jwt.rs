@@ -5,6 +5,8 @@
 //! policy's roles, names it does not declare ignored (and logged once). A token whose `sub`
 //! is one of this guard's users is that user's: it works only while the user exists and is
 //! enabled, with the user's roles as they are now, so disabling a user ends its JWTs too.
+//! A token this guard issued also names the user's generation ([`GENERATION_CLAIM`]): a new
+//! password, disabling, or deleting the user ends it for good.
 //! The algorithm is fixed by the configuration, never taken from the token: `alg: none` and
 //! an HS256 token made with an RS256 public key are refused.
 
@@ -157,6 +159,10 @@ impl Identity for Claimed {
 /// How many unknown role names are remembered as logged.
 const LOGGED_NAMES: usize = 1024;
 
+/// The claim that marks a JWT this guard issued for one of its users, holding the user's
+/// generation: such a token works only while the user is of that generation.
+pub const GENERATION_CLAIM: &str = "guard_gen";
+
 impl Jwt {
     /// A verifier (and issuer, with a private key or a secret) for `config`.
     pub fn new(config: JwtConfig) -> Result<Self, JwtError> {
@@ -245,8 +251,20 @@ impl Jwt {
         let Some(Value::String(sub)) = claims.get("sub") else {
             return Err(JwtRejection("`sub` is not a string".into()));
         };
-        // One of this guard's users: theirs while they exist and are enabled, with the roles
-        // they hold now.
+        // Issued by this guard for one of its users: theirs only while that user exists, is
+        // enabled and has the generation the token was issued for (a new password or
+        // disabling ends it), with the roles they hold now; never the roles it claims.
+        if let Some(generation) = claims.get(GENERATION_CLAIM) {
+            let user =
+                users.get(sub).ok_or_else(|| JwtRejection("the token's user is gone".into()))?;
+            return if user.is_enabled() && generation.as_u64() == Some(user.generation().into()) {
+                Ok(Principal::from_identity(Arc::new(AsJwt(user))))
+            } else {
+                Err(JwtRejection("the token's user is disabled or changed".into()))
+            };
+        }
+        // Issued elsewhere about one of this guard's users: theirs while they exist and are
+        // enabled, with the roles they hold now.
         if let Some(user) = users.get(sub) {
             return if user.is_enabled() {
                 Ok(Principal::from_identity(Arc::new(AsJwt(user))))
@@ -272,7 +290,8 @@ impl Jwt {
         claims.insert("sub".into(), user.user_id().into());
         claims.insert("iat".into(), now.into());
         claims.insert("nbf".into(), now.into());
-        claims.insert("exp".into(), (now + lifetime).into());
+        claims.insert("exp".into(), now.saturating_add(lifetime).into());
+        claims.insert(GENERATION_CLAIM.into(), user.generation().into());
         claims.insert(self.config.roles_claim.clone(), user.user_grant().assigned.clone().into());
         if let Some(issuer) = &self.config.issuer {
             claims.insert("iss".into(), issuer.clone().into());
@@ -291,7 +310,8 @@ impl Jwt {
         let mut logged = self.logged.lock().unwrap_or_else(PoisonError::into_inner);
         for name in unknown {
             if logged.len() < LOGGED_NAMES && logged.insert(name.clone()) {
-                tracing::warn!(role = %name, "a JWT carries a role the policy does not declare; it is ignored");
+                // Debug-formatted: a name from a token is escaped, not written raw to the log.
+                tracing::warn!(role = ?name, "a JWT carries a role the policy does not declare; it is ignored");
             }
         }
     }

@@ -27,6 +27,7 @@ pub async fn run_all<S: Store>(mut fresh: impl FnMut() -> S) {
     prune_removes_old_rollups_only(&fresh()).await;
     meta_round_trips(&fresh()).await;
     users_have_unique_names(&fresh()).await;
+    user_updates_are_conditional(&fresh()).await;
     user_changes_follow_every_write(&fresh()).await;
     issued_credentials_end_with_their_user_and_expire(&fresh()).await;
     usage_of_issued_credentials_is_kept_while_they_exist(&fresh()).await;
@@ -43,6 +44,7 @@ pub fn user(id: &str, name: &str) -> UserRecord {
         disabled: false,
         created_at: 1_000,
         updated_at: 1_000,
+        generation: 0,
     }
 }
 
@@ -53,6 +55,7 @@ pub fn issued(kind: IssuedKind, id: &str, user_id: &str, expires_at: i64) -> Iss
         id: id.into(),
         hash: [7; 32],
         user_id: user_id.into(),
+        user_generation: 0,
         created_at: 1_000,
         authenticated_at: 1_000,
         expires_at,
@@ -74,17 +77,33 @@ pub async fn users_have_unique_names(store: &dyn DynStore) {
     assert_eq!(store.count_users().await.unwrap(), 1);
 
     store.insert_user(user("u2", "Bob")).await.unwrap();
-    let err = store.update_user(user("u2", "ann")).await.unwrap_err();
+    let err = store.update_user(user("u2", "Bob"), user("u2", "ann")).await.unwrap_err();
     assert!(matches!(err, StoreError::NameTaken), "renaming onto a taken name: {err}");
     assert_eq!(store.get_user("u2".into()).await.unwrap(), Some(user("u2", "Bob")));
-    assert!(store.update_user(user("u2", "Carol")).await.unwrap());
+    assert!(store.update_user(user("u2", "Bob"), user("u2", "Carol")).await.unwrap());
     store.insert_user(user("u3", "bob")).await.unwrap();
-    assert!(!store.update_user(user("ghost", "Ghost")).await.unwrap());
+    assert!(!store.update_user(user("ghost", "Ghost"), user("ghost", "Ghost")).await.unwrap());
 
     assert!(store.delete_user("u1".into()).await.unwrap());
     assert!(!store.delete_user("u1".into()).await.unwrap());
     store.insert_user(user("u4", "ann")).await.unwrap();
     assert_eq!(store.count_users().await.unwrap(), 3);
+}
+
+/// A user is replaced only if it is still what the writer read: of two writers that read
+/// the same record, the second fails and writes nothing, so neither undoes the other.
+pub async fn user_updates_are_conditional(store: &dyn DynStore) {
+    let read = user("u1", "Ann");
+    store.insert_user(read.clone()).await.unwrap();
+    let mut disabled = read.clone();
+    disabled.disabled = true;
+    disabled.generation = 1;
+    assert!(store.update_user(read.clone(), disabled.clone()).await.unwrap());
+    let mut rehashed = read.clone();
+    rehashed.password = "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$bmV3aGFzaA".into();
+    let err = store.update_user(read, rehashed).await.unwrap_err();
+    assert!(matches!(err, StoreError::Changed), "{err}");
+    assert_eq!(store.get_user("u1".into()).await.unwrap(), Some(disabled));
 }
 
 /// As for keys: every write to a user is a change to follow.
@@ -95,7 +114,7 @@ pub async fn user_changes_follow_every_write(store: &dyn DynStore) {
     assert_eq!(first.changes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["u1", "u2"]);
     let mut disabled = user("u1", "Ann");
     disabled.disabled = true;
-    store.update_user(disabled.clone()).await.unwrap();
+    store.update_user(user("u1", "Ann"), disabled.clone()).await.unwrap();
     store.delete_user("u2".into()).await.unwrap();
     let next = store.user_changes(first.cursor, 100).await.unwrap();
     let seen: Vec<(&str, Option<bool>)> = next

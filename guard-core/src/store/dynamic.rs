@@ -144,7 +144,11 @@ impl<T> DynStore for T where
 #[allow(missing_docs)]
 pub trait DynUserStore: Send + Sync + 'static {
     fn insert_user(&self, record: UserRecord) -> BoxFuture<'_, Result<(), StoreError>>;
-    fn update_user(&self, record: UserRecord) -> BoxFuture<'_, Result<bool, StoreError>>;
+    fn update_user(
+        &self,
+        expected: UserRecord,
+        record: UserRecord,
+    ) -> BoxFuture<'_, Result<bool, StoreError>>;
     fn delete_user(&self, id: String) -> BoxFuture<'_, Result<bool, StoreError>>;
     fn get_user(&self, id: String) -> BoxFuture<'_, Result<Option<UserRecord>, StoreError>>;
     fn count_users(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
@@ -159,8 +163,12 @@ impl<T: UserStore> DynUserStore for T {
     fn insert_user(&self, record: UserRecord) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(UserStore::insert_user(self, record))
     }
-    fn update_user(&self, record: UserRecord) -> BoxFuture<'_, Result<bool, StoreError>> {
-        Box::pin(UserStore::update_user(self, record))
+    fn update_user(
+        &self,
+        expected: UserRecord,
+        record: UserRecord,
+    ) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(UserStore::update_user(self, expected, record))
     }
     fn delete_user(&self, id: String) -> BoxFuture<'_, Result<bool, StoreError>> {
         Box::pin(UserStore::delete_user(self, id))

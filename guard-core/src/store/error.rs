@@ -51,6 +51,9 @@ pub enum StoreError {
     /// A user's name (normalized) belongs to another user.
     #[error("the name is taken")]
     NameTaken,
+    /// A conditional write found the record changed since it was read.
+    #[error("the record changed since it was read")]
+    Changed,
 }
 
 impl StoreError {

@@ -33,6 +33,9 @@ pub struct IssuedRecord {
     pub hash: [u8; 32],
     /// The user it was issued to.
     pub user_id: CompactString,
+    /// The user's generation when it was issued: it works only while the user still has it
+    /// (a new password or disabling ends it, even if the user is enabled again).
+    pub user_generation: u32,
     /// When it was issued.
     pub created_at: Timestamp,
     /// When the user proved who they are (with a password) to get it.

@@ -27,6 +27,9 @@ pub struct UserRecord {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+    /// Goes up when the password changes or the user is disabled: sessions, tokens and JWTs
+    /// issued for an earlier generation no longer work, even if the user is enabled again.
+    pub generation: u32,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -53,10 +56,13 @@ pub trait UserStore: Send + Sync + 'static {
         record: UserRecord,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Replaces a user's record; `false` if there is none with its id;
+    /// Replaces a user's record if it is still `expected` (what the caller read and changed),
+    /// in one transaction: `false` if there is no user with its id; [`StoreError::Changed`]
+    /// if another write came first (nothing is written: read again and retry, or give up);
     /// [`StoreError::NameTaken`] if it is renamed to another user's name.
     fn update_user(
         &self,
+        expected: UserRecord,
         record: UserRecord,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 

@@ -20,14 +20,16 @@ pub struct IssuedEntry {
     /// The first 128 bits of the blake3 hash (see the key entry).
     hash_head: u128,
     user_id: CompactString,
+    user_generation: u32,
     created_at: Timestamp,
     expires_at: Timestamp,
     idle_timeout: Option<i64>,
     /// When it was last used (or issued): the idle clock, read on every request without the
     /// usage lock.
     last_seen: AtomicI64,
-    /// Its user as they are now, if enabled: the ring replaces the entry when the user
-    /// changes, so a request needs no lookup of its user, and a session is one principal.
+    /// Its user as they are now, if enabled and of its generation: the ring replaces the
+    /// entry when the user changes, so a request needs no lookup of its user, and a session
+    /// is one principal.
     user: Option<Arc<UserEntry>>,
     usage: UsageSlot,
 }
@@ -62,13 +64,14 @@ impl IssuedEntry {
             id,
             hash_head: hash_head(&record.hash),
             user_id: record.user_id.clone(),
+            user_generation: record.user_generation,
             created_at: record.created_at,
             expires_at: record.expires_at,
             idle_timeout: record.idle_timeout,
             last_seen: AtomicI64::new(
                 counters.last_used_at.unwrap_or(record.created_at).max(record.created_at),
             ),
-            user: user.filter(|u| u.is_enabled()),
+            user: user.filter(|u| u.is_enabled() && u.generation() == record.user_generation),
             usage: UsageSlot::new(counters),
         })
     }
@@ -80,16 +83,17 @@ impl IssuedEntry {
             id: self.id,
             hash_head: self.hash_head,
             user_id: self.user_id.clone(),
+            user_generation: self.user_generation,
             created_at: self.created_at,
             expires_at: self.expires_at,
             idle_timeout: self.idle_timeout,
             last_seen: AtomicI64::new(self.last_seen.load(Ordering::Relaxed)),
-            user: user.filter(|u| u.is_enabled()),
+            user: user.filter(|u| u.is_enabled() && u.generation() == self.user_generation),
             usage: UsageSlot::new(self.usage.counters()),
         }
     }
 
-    /// Whether its user exists and is enabled.
+    /// Whether its user exists, is enabled, and is of the generation it was issued for.
     pub fn has_user(&self) -> bool {
         self.user.is_some()
     }

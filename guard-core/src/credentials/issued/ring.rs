@@ -223,9 +223,10 @@ impl IssuedRing {
             id: generated.id.as_str().into(),
             hash: *generated.hash.as_bytes(),
             user_id: user.user_id().into(),
+            user_generation: user.generation(),
             created_at: now,
             authenticated_at,
-            expires_at: now + lifetime,
+            expires_at: now.saturating_add(lifetime),
             idle_timeout,
             revoked: false,
         };

@@ -114,10 +114,14 @@ impl UserDirectory {
         self.get(&id).ok_or(UserError::NotFound)
     }
 
-    /// Replaces a user's record, durably.
-    pub(crate) async fn update(&self, record: UserRecord) -> Result<Arc<UserEntry>, UserError> {
+    /// Replaces a user's record, durably, if the stored one is still `expected`.
+    pub(crate) async fn update(
+        &self,
+        expected: UserRecord,
+        record: UserRecord,
+    ) -> Result<Arc<UserEntry>, UserError> {
         let id = record.id.clone();
-        if !self.store.update_user(record).await? {
+        if !self.store.update_user(expected, record).await? {
             return Err(UserError::NotFound);
         }
         self.sync().await?;

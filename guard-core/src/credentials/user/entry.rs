@@ -1,6 +1,6 @@
 //! One user in memory: what a request made by this user needs. Immutable: a change to the
-//! user replaces the entry, and sessions, tokens and keys look their user up by id on every
-//! request, so a change (a role removed, the user disabled) counts at once.
+//! user replaces the entry (and the sessions and tokens that carry it), so a change (a role
+//! removed, the user disabled) counts at once.
 
 use std::sync::Arc;
 
@@ -41,6 +41,12 @@ impl UserEntry {
     /// The roles assigned.
     pub fn roles(&self) -> &[CompactString] {
         &self.record.roles
+    }
+
+    /// Goes up when the password changes or the user is disabled; what was issued for an
+    /// earlier one no longer works.
+    pub fn generation(&self) -> u32 {
+        self.record.generation
     }
 
     pub(crate) fn password_hash(&self) -> &str {

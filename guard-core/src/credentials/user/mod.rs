@@ -76,6 +76,10 @@ pub enum UserError {
     /// No user has this id.
     #[error("no such user")]
     NotFound,
+    /// The user changed while this change was being made (by another request or another
+    /// instance); nothing was written.
+    #[error("the user changed meanwhile; read it again and retry")]
+    Changed,
     /// Randomness was unavailable.
     #[error(transparent)]
     Random(#[from] RandomError),
@@ -88,6 +92,7 @@ impl From<StoreError> for UserError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NameTaken => UserError::NameTaken,
+            StoreError::Changed => UserError::Changed,
             other => UserError::Store(other),
         }
     }

@@ -27,7 +27,11 @@ impl UserStore for RedbStore {
         .await
     }
 
-    async fn update_user(&self, record: UserRecord) -> Result<bool, StoreError> {
+    async fn update_user(
+        &self,
+        expected: UserRecord,
+        record: UserRecord,
+    ) -> Result<bool, StoreError> {
         self.write(move |txn| {
             let ids = txn.open_table(USERS.ids).map_err(db_err)?;
             let rows = txn.open_table(USERS.rows).map_err(db_err)?;
@@ -35,6 +39,9 @@ impl UserStore for RedbStore {
                 return Ok(false);
             };
             drop((ids, rows));
+            if old != expected {
+                return Err(StoreError::Changed);
+            }
             if old.normalized != record.normalized {
                 let mut names = txn.open_table(USER_NAMES).map_err(db_err)?;
                 if names.get(record.normalized.as_str()).map_err(db_err)?.is_some() {
