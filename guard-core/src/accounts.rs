@@ -5,6 +5,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use compact_str::CompactString;
 
@@ -50,6 +51,8 @@ pub struct Accounts {
     throttle: LoginThrottle,
     grants: Arc<Grants>,
     clock: Arc<dyn Clock>,
+    /// Whether a login without the client's address was logged about, once.
+    told_no_address: AtomicBool,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -76,7 +79,8 @@ impl Accounts {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let grants = Arc::new(Grants::new(Arc::clone(users.grants().policy())));
-        Accounts { users, issued, keys, passwords, throttle, grants, clock }
+        let told_no_address = AtomicBool::new(false);
+        Accounts { users, issued, keys, passwords, throttle, grants, clock, told_no_address }
     }
 
     /// The users.
@@ -228,6 +232,12 @@ impl Accounts {
             // Not even a possible name: counted under a fixed placeholder, never a user's.
             (None, None) => Account::Unknown("\u{0}invalid".into()),
         };
+        if client.is_none() && !self.told_no_address.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "a login without the client's address: all such logins share one address's \
+                 throttling; serve with connect info (`into_make_service_with_connect_info`)"
+            );
+        }
         let address = client.unwrap_or(UNKNOWN_ADDRESS);
         let attempt = self
             .throttle
