@@ -14,12 +14,13 @@ pub const SECURE_COOKIE: &str = "__Host-guard_session";
 pub(crate) fn find<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a [u8]>, ()> {
     let mut found = None;
     for value in headers.get_all(header::COOKIE) {
-        let mut rest = value.as_bytes();
-        while !rest.is_empty() {
+        let bytes = value.as_bytes();
+        let mut start = 0;
+        while start < bytes.len() {
             // On the path of every request with cookies: memchr finds the separators.
-            let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
-            let pair = rest[..end].trim_ascii_start();
-            rest = rest.get(end + 1..).unwrap_or_default();
+            let end = memchr::memchr(b';', &bytes[start..]).map_or(bytes.len(), |at| start + at);
+            let pair = bytes[start..end].trim_ascii_start();
+            start = end + 1;
             let Some(value) = pair.strip_prefix(name.as_bytes()).and_then(|v| v.strip_prefix(b"="))
             else {
                 continue;
