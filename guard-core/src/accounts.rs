@@ -175,7 +175,7 @@ impl Accounts {
 
     /// Sets a user's password; every session, token and JWT of the user ends.
     pub async fn set_password(&self, id: &str, password: &str) -> Result<UserInfo, UserError> {
-        self.users.record(id)?;
+        self.users.record(id)?; // an unknown user is a 404 before any hashing
         let hash = self.passwords.hash(password).await?;
         let expected = self.users.record(id)?;
         let mut record = expected.clone();

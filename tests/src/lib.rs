@@ -2,8 +2,10 @@
 //! requests a well-behaved client will not send.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
+use guard_axum::{Guard, GuardBuilder, ManualClock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -11,6 +13,26 @@ use tokio::task::JoinHandle;
 
 /// The admin secret the tests configure.
 pub const ADMIN_SECRET: &str = "test-admin-secret-0123456789";
+
+/// 2026-11-22T13:09:00Z: where the tests' injected clocks start.
+pub const NOW: i64 = 1_795_352_940;
+
+/// The demo's routes and guard (its sessions and bearer tokens on) on a fresh redb file, with
+/// the test admin secret and an injected clock at [`NOW`]; `configure` adds to the builder.
+/// The directory holds the file: keep it as long as the server runs.
+pub async fn start_demo(
+    configure: impl FnOnce(GuardBuilder) -> GuardBuilder,
+) -> (tempfile::TempDir, ManualClock, Guard, TestServer) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let clock = ManualClock::new(NOW);
+    let builder = Guard::builder(&demo::POLICY)
+        .database(dir.path().join("g.redb"))
+        .admin_secret(ADMIN_SECRET)
+        .clock(Arc::new(clock.clone()));
+    let guard = configure(demo::configure(builder)).build().expect("the demo's guard");
+    let server = TestServer::start(demo::app(&guard)).await.expect("a server on 127.0.0.1");
+    (dir, clock, guard, server)
+}
 
 /// A router served on an ephemeral port of 127.0.0.1.
 pub struct TestServer {

@@ -7,13 +7,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use guard_axum::{Guard, ManualClock};
-use guard_tests::{ADMIN_SECRET, TestServer, client, create_key};
+use guard_tests::{ADMIN_SECRET, NOW, TestServer, client, create_key};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 
 const DAY: i64 = 86_400;
-/// 2026-11-22T13:09:00Z.
-const NOW: i64 = 1_795_352_940;
 
 fn guard(db: &Path, clock: &ManualClock) -> Guard {
     Guard::builder(&demo::POLICY)

@@ -6,42 +6,19 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
 use std::net::IpAddr;
-use std::path::Path;
-use std::sync::Arc;
 
 use base64::Engine;
 use guard_axum::guard_core::credentials::jwt::{JwtConfig, JwtKey};
 use guard_axum::guard_core::credentials::password::PasswordConfig;
-use guard_axum::{Guard, GuardBuilder, ManualClock};
 use guard_tests::{
-    ADMIN_SECRET, TestServer, admin, client, client_from, create_key, create_user, login,
-    raw_request, token,
+    NOW, TestServer, admin, client, client_from, create_key, create_user, login, raw_request,
+    start_demo, token,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// 2026-11-22T13:09:00Z.
-const NOW: i64 = 1_795_352_940;
 const SECRET: &[u8] = b"a shared HS256 secret of at least 32 bytes";
-
-fn builder(db: &Path, clock: &ManualClock) -> GuardBuilder {
-    let builder = Guard::builder(&demo::POLICY)
-        .database(db)
-        .admin_secret(ADMIN_SECRET)
-        .clock(Arc::new(clock.clone()));
-    demo::configure(builder)
-}
-
-async fn start(
-    configure: impl FnOnce(GuardBuilder) -> GuardBuilder,
-) -> (tempfile::TempDir, ManualClock, Guard, TestServer) {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOW);
-    let guard = configure(builder(&dir.path().join("g.redb"), &clock)).build().unwrap();
-    let server = TestServer::start(demo::app(&guard)).await.unwrap();
-    (dir, clock, guard, server)
-}
 
 fn basic(name: &str, password: &str) -> String {
     format!(
@@ -82,7 +59,7 @@ fn kind(k: &str, name: &str) -> Option<(String, String)> {
 #[tokio::test]
 async fn five_credential_kinds_in_position_order_and_no_fall_through() {
     let (_dir, _clock, _guard, server) =
-        start(|b| b.jwt(JwtConfig::new(JwtKey::Hs256(SECRET.to_vec()))).basic_auth()).await;
+        start_demo(|b| b.jwt(JwtConfig::new(JwtKey::Hs256(SECRET.to_vec()))).basic_auth()).await;
     let client = client();
     for name in ["keyed", "tokened", "sessioned", "basic"] {
         create_user(&client, &server, name, "correct horse battery", &["viewer"]).await.unwrap();
@@ -186,7 +163,7 @@ async fn five_credential_kinds_in_position_order_and_no_fall_through() {
 #[tokio::test]
 async fn disabling_a_user_ends_sessions_tokens_jwts_and_keys_at_once() {
     let config = JwtConfig::new(JwtKey::Hs256(SECRET.to_vec()));
-    let (_dir, _clock, guard, server) = start(|b| b.jwt(config)).await;
+    let (_dir, _clock, guard, server) = start_demo(|b| b.jwt(config)).await;
     let client = client();
     let (_, ann) =
         create_user(&client, &server, "ann", "correct horse battery", &["editor"]).await.unwrap();
@@ -269,7 +246,7 @@ async fn disabling_a_user_ends_sessions_tokens_jwts_and_keys_at_once() {
 
 #[tokio::test]
 async fn owned_keys_hold_no_more_than_their_owner() {
-    let (_dir, _clock, _guard, server) = start(|b| b).await;
+    let (_dir, _clock, _guard, server) = start_demo(|b| b).await;
     let client = client();
     let (_, ann) =
         create_user(&client, &server, "ann", "correct horse battery", &["editor", "viewer"])
@@ -308,7 +285,7 @@ async fn owned_keys_hold_no_more_than_their_owner() {
 
 #[tokio::test]
 async fn basic_is_off_by_default_and_throttled_when_on() {
-    let (_dir, _clock, _guard, server) = start(|b| b).await;
+    let (_dir, _clock, _guard, server) = start_demo(|b| b).await;
     let client = client();
     create_user(&client, &server, "ann", "correct horse battery", &[]).await.unwrap();
     let response = client
@@ -321,7 +298,7 @@ async fn basic_is_off_by_default_and_throttled_when_on() {
     assert!(!response.headers()["www-authenticate"].to_str().unwrap().contains("Basic"));
     server.stop().await.unwrap();
 
-    let (_dir, _clock, _guard, server) = start(|b| b.basic_auth()).await;
+    let (_dir, _clock, _guard, server) = start_demo(|b| b.basic_auth()).await;
     create_user(&client, &server, "ann", "correct horse battery", &[]).await.unwrap();
     assert_eq!(
         who(&client, &server, &[("authorization", basic("ann", "correct horse battery"))]).await,
@@ -350,7 +327,7 @@ async fn basic_is_off_by_default_and_throttled_when_on() {
 
 #[tokio::test]
 async fn basic_credentials_a_browser_sends_by_itself_cannot_change_things_from_another_site() {
-    let (_dir, _clock, _guard, server) = start(|b| b.basic_auth()).await;
+    let (_dir, _clock, _guard, server) = start_demo(|b| b.basic_auth()).await;
     let client = client();
     create_user(&client, &server, "ann", "correct horse battery", &["admin"]).await.unwrap();
     let create_key = |origin: Option<&'static str>| {
@@ -387,7 +364,7 @@ async fn basic_credentials_a_browser_sends_by_itself_cannot_change_things_from_a
 
 #[tokio::test]
 async fn throttling_slows_attackers_without_locking_out_the_owner() {
-    let (_dir, clock, _guard, server) = start(|b| b).await;
+    let (_dir, clock, _guard, server) = start_demo(|b| b).await;
     let owner = client_from(IpAddr::from([127, 0, 0, 2]));
     create_user(&owner, &server, "ann", "correct horse battery", &[]).await.unwrap();
     assert_eq!(
@@ -447,7 +424,7 @@ async fn throttling_slows_attackers_without_locking_out_the_owner() {
 #[tokio::test]
 async fn a_flood_of_logins_queues_or_is_refused_and_other_requests_go_on() {
     let config = PasswordConfig::default().workers(1).queue(2);
-    let (_dir, _clock, guard, server) = start(|b| b.passwords(config)).await;
+    let (_dir, _clock, guard, server) = start_demo(|b| b.passwords(config)).await;
     let client = client();
     create_user(&client, &server, "ann", "correct horse battery", &[]).await.unwrap();
     let key = guard.create_key(Default::default()).unwrap().key.expose().to_owned();
@@ -477,7 +454,7 @@ async fn a_flood_of_logins_queues_or_is_refused_and_other_requests_go_on() {
 #[tokio::test]
 async fn malformed_credentials_of_every_kind_are_a_401_not_a_panic() {
     let (_dir, _clock, _guard, server) =
-        start(|b| b.jwt(JwtConfig::new(JwtKey::Hs256(SECRET.to_vec()))).basic_auth()).await;
+        start_demo(|b| b.jwt(JwtConfig::new(JwtKey::Hs256(SECRET.to_vec()))).basic_auth()).await;
     let addr = server.addr();
     let heads: Vec<Vec<u8>> = vec![
         b"Cookie: guard_session=gs_\xff\xfe\x80".to_vec(),

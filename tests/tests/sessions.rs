@@ -5,32 +5,15 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use std::path::Path;
-use std::sync::Arc;
-
 use guard_axum::{Guard, ManualClock};
-use guard_tests::{ADMIN_SECRET, TestServer, admin, client, create_user, login, session_cookie};
+use guard_tests::{TestServer, admin, client, create_user, login, session_cookie, start_demo};
 use reqwest::Method;
 use serde_json::Value;
 
-/// 2026-11-22T13:09:00Z.
-const NOW: i64 = 1_795_352_940;
 const MINUTE: i64 = 60;
 
-fn guard(db: &Path, clock: &ManualClock, tls: bool) -> Guard {
-    let builder = Guard::builder(&demo::POLICY)
-        .database(db)
-        .admin_secret(ADMIN_SECRET)
-        .clock(Arc::new(clock.clone()))
-        .served_over_tls(tls);
-    demo::configure(builder).build().unwrap()
-}
-
 async fn start(tls: bool) -> (tempfile::TempDir, ManualClock, Guard, TestServer, reqwest::Client) {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOW);
-    let guard = guard(&dir.path().join("g.redb"), &clock, tls);
-    let server = TestServer::start(demo::app(&guard)).await.unwrap();
+    let (dir, clock, guard, server) = start_demo(|b| b.served_over_tls(tls)).await;
     (dir, clock, guard, server, client())
 }
 

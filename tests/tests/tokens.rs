@@ -4,39 +4,23 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
-use std::path::Path;
-use std::sync::Arc;
-
 use guard_axum::guard_core::credentials::jwt::{JwtConfig, JwtKey};
 use guard_axum::{Guard, GuardBuilder, ManualClock};
-use guard_tests::{ADMIN_SECRET, TestServer, admin, client, create_user, token};
+use guard_tests::{NOW, TestServer, admin, client, create_user, start_demo, token};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// 2026-11-22T13:09:00Z.
-const NOW: i64 = 1_795_352_940;
 const SECRET: &[u8] = b"a shared HS256 secret of at least 32 bytes";
 const RS_PRIVATE: &[u8] = include_bytes!("../fixtures/rs256-private.pem");
 const RS_PUBLIC: &[u8] = include_bytes!("../fixtures/rs256-public.pem");
 const ES_PRIVATE: &[u8] = include_bytes!("../fixtures/es256-private.pem");
 const ES_PUBLIC: &[u8] = include_bytes!("../fixtures/es256-public.pem");
 
-fn builder(db: &Path, clock: &ManualClock) -> GuardBuilder {
-    let builder = Guard::builder(&demo::POLICY)
-        .database(db)
-        .admin_secret(ADMIN_SECRET)
-        .clock(Arc::new(clock.clone()));
-    demo::configure(builder)
-}
-
 async fn start(
     configure: impl FnOnce(GuardBuilder) -> GuardBuilder,
 ) -> (tempfile::TempDir, ManualClock, Guard, TestServer, reqwest::Client) {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = ManualClock::new(NOW);
-    let guard = configure(builder(&dir.path().join("g.redb"), &clock)).build().unwrap();
-    let server = TestServer::start(demo::app(&guard)).await.unwrap();
+    let (dir, clock, guard, server) = start_demo(configure).await;
     (dir, clock, guard, server, client())
 }
 

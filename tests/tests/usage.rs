@@ -8,12 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use guard_axum::{Guard, ManualClock};
-use guard_tests::{ADMIN_SECRET, TestServer, client, create_key};
+use guard_tests::{ADMIN_SECRET, NOW, TestServer, client, create_key};
 use reqwest::Client;
 use serde_json::{Value, json};
-
-/// 2026-11-22T13:09:00Z.
-const NOW: i64 = 1_795_352_940;
 
 fn guard(db: &Path, clock: &ManualClock) -> Guard {
     Guard::builder(&demo::POLICY)

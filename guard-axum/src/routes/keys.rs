@@ -6,19 +6,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use guard_core::clock::{parse_rfc3339, to_rfc3339};
 use guard_core::credentials::api_key::{Expiry, KeyInfo, KeyState, NewKey};
-use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use super::admin::Admin;
 use super::body::AdminJson;
 use super::error::ApiError;
+use super::paging::{self, Page, Window};
 use crate::Guard;
 
 /// The longest key name accepted, in characters.
 const MAX_NAME_CHARS: usize = 200;
-/// Page size of `GET /keys` when none is asked for, and the largest allowed.
-pub(super) const DEFAULT_PAGE: usize = 100;
-pub(super) const MAX_PAGE: usize = 1000;
 
 /// A key as the admin API shows it: never the key itself.
 #[derive(Debug, Serialize)]
@@ -142,24 +139,11 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-/// `GET /keys` query. Unknown parameters are refused, but for the API key itself, which
-/// may travel in the query of any route.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Page {
-    limit: Option<usize>,
-    offset: Option<usize>,
-    #[serde(rename = "api-key")]
-    _api_key: Option<IgnoredAny>,
-}
-
 #[derive(Debug, Serialize)]
 pub(crate) struct KeyList {
     keys: Vec<KeyBody>,
-    total: usize,
-    offset: usize,
-    limit: usize,
-    next_offset: Option<usize>,
+    #[serde(flatten)]
+    window: Window,
 }
 
 pub(crate) async fn list(
@@ -167,17 +151,8 @@ pub(crate) async fn list(
     State(guard): State<Guard>,
     page: Result<Query<Page>, QueryRejection>,
 ) -> Result<Json<KeyList>, ApiError> {
-    let Query(page) = page.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let limit = page.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(format!("`limit` must be between 1 and {MAX_PAGE}")));
-    }
-    let offset = page.offset.unwrap_or(0);
-    let all = guard.keys().list();
-    let total = all.len();
-    let keys: Vec<KeyBody> = all.into_iter().skip(offset).take(limit).map(KeyBody::from).collect();
-    let next_offset = (offset.saturating_add(keys.len()) < total).then(|| offset + keys.len());
-    Ok(Json(KeyList { keys, total, offset, limit, next_offset }))
+    let (keys, window) = paging::page(page, guard.keys().list())?;
+    Ok(Json(KeyList { keys, window }))
 }
 
 /// The `{id}` of a key route. A path that does not even decode names no key: 404.

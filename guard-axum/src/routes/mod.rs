@@ -10,6 +10,7 @@ mod body;
 mod error;
 mod keys;
 mod login;
+mod paging;
 mod token;
 mod usage;
 mod users;

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::admin::Admin;
 use super::error::ApiError;
-use super::keys::{DEFAULT_PAGE, MAX_PAGE, key_id};
+use super::keys::key_id;
+use super::paging;
 use crate::Guard;
 
 /// The most buckets one answer may span (a week of minutes): beyond it, ask for a shorter
@@ -129,10 +130,7 @@ pub(crate) async fn usage(
     let id = key_id(id)?;
     let info = guard.keys().get(&id)?;
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(format!("`limit` must be between 1 and {MAX_PAGE}")));
-    }
+    let limit = paging::limit(query.limit)?;
     let granularity = query.granularity.unwrap_or_default();
     let step = granularity.seconds();
     let end_of_bucket = period_start(guard.core().clock.now(), step).saturating_add(step);

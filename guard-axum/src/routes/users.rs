@@ -8,13 +8,12 @@ use guard_core::clock::to_rfc3339;
 use guard_core::credentials::issued::IssuedInfo;
 use guard_core::credentials::user::{NewUser, UserInfo, UserPatch};
 use guard_core::store::IssuedKind;
-use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use super::admin::Admin;
 use super::body::AdminJson;
 use super::error::ApiError;
-use super::keys::{DEFAULT_PAGE, MAX_PAGE};
+use super::paging::{self, Page, Window};
 use crate::Guard;
 
 /// A user as the admin API shows it: never its password or hash.
@@ -71,23 +70,11 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
-/// `GET /users` query.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Page {
-    limit: Option<usize>,
-    offset: Option<usize>,
-    #[serde(rename = "api-key")]
-    _api_key: Option<IgnoredAny>,
-}
-
 #[derive(Serialize)]
 pub(crate) struct UserList {
     users: Vec<UserBody>,
-    total: usize,
-    offset: usize,
-    limit: usize,
-    next_offset: Option<usize>,
+    #[serde(flatten)]
+    window: Window,
 }
 
 pub(crate) async fn list(
@@ -95,18 +82,8 @@ pub(crate) async fn list(
     State(guard): State<Guard>,
     page: Result<Query<Page>, QueryRejection>,
 ) -> Result<Json<UserList>, ApiError> {
-    let Query(page) = page.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let limit = page.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(format!("`limit` must be between 1 and {MAX_PAGE}")));
-    }
-    let offset = page.offset.unwrap_or(0);
-    let all = guard.accounts().users().list();
-    let total = all.len();
-    let users: Vec<UserBody> =
-        all.into_iter().skip(offset).take(limit).map(UserBody::from).collect();
-    let next_offset = (offset.saturating_add(users.len()) < total).then(|| offset + users.len());
-    Ok(Json(UserList { users, total, offset, limit, next_offset }))
+    let (users, window) = paging::page(page, guard.accounts().users().list())?;
+    Ok(Json(UserList { users, window }))
 }
 
 pub(crate) async fn get(

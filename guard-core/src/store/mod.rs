@@ -30,6 +30,7 @@ mod users;
 use std::sync::Arc;
 
 pub use self::changes::{Change, Changes};
+pub(crate) use self::changes::{Follows, catch_up};
 pub use self::dynamic::{
     DynIssuedStore, DynKeyStore, DynMetaStore, DynStore, DynUsageStore, DynUserStore,
 };

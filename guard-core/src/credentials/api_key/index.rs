@@ -11,7 +11,7 @@ use super::format::KeyFormat;
 use compact_str::CompactString;
 
 use crate::authz::{Grant, Grants};
-use crate::store::{Counters, KeyChange, KeyRecord};
+use crate::store::{Counters, Follows, KeyChange, KeyRecord};
 
 #[derive(Default)]
 pub(super) struct KeyIndex {
@@ -51,6 +51,15 @@ impl<'a> RecentGrants<'a> {
 
 fn hasher(entry: &Arc<KeyEntry>) -> u64 {
     id_hash(entry.id_bytes())
+}
+
+impl Follows for KeyIndex {
+    fn cursor(&self) -> u64 {
+        self.cursor
+    }
+    fn set_cursor(&mut self, seq: u64) {
+        self.cursor = seq;
+    }
 }
 
 impl KeyIndex {

@@ -19,7 +19,7 @@ use crate::clock::{Clock, DAY, Timestamp};
 use crate::config::MAX_TTL_DAYS;
 use crate::credentials::user::UserDirectory;
 use crate::secret::Secret;
-use crate::store::{CredentialKind, KeyRecord, SharedStore, StoreError, Subject};
+use crate::store::{CredentialKind, KeyRecord, SharedStore, StoreError, Subject, catch_up};
 
 /// How many records one load or sync reads per store call.
 const PAGE: usize = 10_000;
@@ -115,21 +115,11 @@ impl KeyRing {
     /// Applies every change the store made since the index last looked: this process's
     /// writes, and those of any other process sharing the store.
     pub async fn sync(&self) -> Result<(), StoreError> {
-        loop {
-            let cursor = self.read_index().cursor;
-            let page = self.store.key_changes(cursor, PAGE).await?;
-            if page.changes.is_empty() {
-                return Ok(());
-            }
-            let mut index = self.write_index();
-            for change in page.changes {
-                // Another sync may have applied it meanwhile: changes apply in order, once.
-                if change.seq > index.cursor {
-                    index.cursor = change.seq;
-                    index.apply(change, &self.grants, &self.config.format);
-                }
-            }
-        }
+        let fetch = |cursor| self.store.key_changes(cursor, PAGE);
+        catch_up(&self.index, fetch, |index: &mut KeyIndex, change| {
+            index.apply(change, &self.grants, &self.config.format);
+        })
+        .await
     }
 
     /// The format of this ring's keys.

@@ -13,7 +13,9 @@ use crate::credentials::api_key::format::hash_key;
 use crate::credentials::user::{UserDirectory, UserEntry};
 use crate::random::RandomError;
 use crate::secret::Secret;
-use crate::store::{IssuedChange, IssuedKind, IssuedRecord, SharedStore, StoreError};
+use crate::store::{
+    Follows, IssuedChange, IssuedKind, IssuedRecord, SharedStore, StoreError, catch_up,
+};
 
 const PAGE: usize = 10_000;
 
@@ -59,6 +61,15 @@ impl Lifetimes {
 struct Index {
     table: HashTable<Arc<IssuedEntry>>,
     cursor: u64,
+}
+
+impl Follows for Index {
+    fn cursor(&self) -> u64 {
+        self.cursor
+    }
+    fn set_cursor(&mut self, seq: u64) {
+        self.cursor = seq;
+    }
 }
 
 fn hasher(entry: &Arc<IssuedEntry>) -> u64 {
@@ -138,20 +149,8 @@ impl IssuedRing {
 
     /// Applies every change the store made since the ring last looked.
     pub async fn sync(&self) -> Result<(), StoreError> {
-        loop {
-            let cursor = self.read().cursor;
-            let page = self.store.issued_changes(cursor, PAGE).await?;
-            if page.changes.is_empty() {
-                return Ok(());
-            }
-            let mut index = self.write();
-            for change in page.changes {
-                if change.seq > index.cursor {
-                    index.cursor = change.seq;
-                    apply(&mut index, change, &self.users);
-                }
-            }
-        }
+        let fetch = |cursor| self.store.issued_changes(cursor, PAGE);
+        catch_up(&self.index, fetch, |index, change| apply(index, change, &self.users)).await
     }
 
     /// The lifetimes in force.

@@ -2,14 +2,14 @@
 //! key ring does: writes go to the store, then the directory applies the store's changes.
 
 use hashbrown::HashMap;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use compact_str::CompactString;
 
 use super::entry::UserEntry;
 use super::{UserError, UserInfo};
 use crate::authz::Grants;
-use crate::store::{SharedStore, StoreError, UserChange, UserRecord};
+use crate::store::{Follows, SharedStore, StoreError, UserChange, UserRecord, catch_up};
 
 const PAGE: usize = 10_000;
 
@@ -21,6 +21,15 @@ struct Index {
     by_id: HashMap<CompactString, Arc<UserEntry>>,
     by_name: HashMap<CompactString, Arc<UserEntry>>,
     cursor: u64,
+}
+
+impl Follows for Index {
+    fn cursor(&self) -> u64 {
+        self.cursor
+    }
+    fn set_cursor(&mut self, seq: u64) {
+        self.cursor = seq;
+    }
 }
 
 /// Every user of one guard.
@@ -46,20 +55,8 @@ impl UserDirectory {
 
     /// Applies every change the store made since the directory last looked.
     pub async fn sync(&self) -> Result<(), StoreError> {
-        loop {
-            let cursor = self.read().cursor;
-            let page = self.store.user_changes(cursor, PAGE).await?;
-            if page.changes.is_empty() {
-                return Ok(());
-            }
-            let mut index = self.write();
-            for change in page.changes {
-                if change.seq > index.cursor {
-                    index.cursor = change.seq;
-                    self.apply(&mut index, change);
-                }
-            }
-        }
+        let fetch = |cursor| self.store.user_changes(cursor, PAGE);
+        catch_up(&self.index, fetch, |index, change| self.apply(index, change)).await
     }
 
     fn apply(&self, index: &mut Index, change: UserChange) {
@@ -144,9 +141,5 @@ impl UserDirectory {
 
     fn read(&self) -> RwLockReadGuard<'_, Index> {
         self.index.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write(&self) -> RwLockWriteGuard<'_, Index> {
-        self.index.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
