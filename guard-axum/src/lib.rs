@@ -55,7 +55,7 @@ pub mod routes;
 
 pub use check::CheckFunction;
 pub use extract::{Guarded, HandlerRequirement, Principal};
-pub use guard::{Guard, GuardBuilder};
+pub use guard::{Guard, GuardBuilder, IpNet};
 pub use guard_core;
 pub use guard_core::config::DEFAULT_DB_PATH;
 pub use guard_core::{

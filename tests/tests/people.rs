@@ -421,6 +421,63 @@ async fn throttling_slows_attackers_without_locking_out_the_owner() {
     server.stop().await.unwrap();
 }
 
+/// `POST /auth/login` with `X-Forwarded-For: forwarded`; the status.
+async fn login_forwarded(
+    client: &reqwest::Client,
+    server: &TestServer,
+    forwarded: &str,
+    password: &str,
+) -> u16 {
+    let body = json!({"username": "ann", "password": password});
+    let request = client.post(server.url("/auth/login")).json(&body);
+    let request = request.header("origin", format!("http://{}", server.addr()));
+    request.header("x-forwarded-for", forwarded).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_logins_are_throttled_per_forwarded_address() {
+    let proxy_network = "127.0.0.10/32".parse().unwrap();
+    let (_dir, _clock, _guard, server) = start_demo(|b| b.trusted_proxies([proxy_network])).await;
+    let proxy = client_from(IpAddr::from([127, 0, 0, 10]));
+    create_user(&proxy, &server, "ann", "correct horse battery", &[]).await.unwrap();
+    let owner = "198.51.100.2";
+    assert_eq!(login_forwarded(&proxy, &server, owner, "correct horse battery").await, 200);
+
+    // An attacker behind the same proxy is limited at its own address...
+    let attacker = "192.0.2.66, 203.0.113.66";
+    for _ in 0..6 {
+        assert_eq!(login_forwarded(&proxy, &server, attacker, "guess").await, 401);
+    }
+    assert_eq!(login_forwarded(&proxy, &server, attacker, "correct horse battery").await, 429);
+    // ...and the owner, also behind it, is not.
+    assert_eq!(login_forwarded(&proxy, &server, owner, "correct horse battery").await, 200);
+
+    // A client that is not the proxy cannot pass as the owner by writing the header.
+    let direct = client_from(IpAddr::from([127, 0, 0, 11]));
+    for _ in 0..6 {
+        assert_eq!(login_forwarded(&direct, &server, owner, "guess").await, 401);
+    }
+    assert_eq!(login_forwarded(&direct, &server, owner, "correct horse battery").await, 429);
+    assert_eq!(login_forwarded(&proxy, &server, owner, "correct horse battery").await, 200);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_a_forwarded_address_is_not_believed() {
+    let (_dir, _clock, _guard, server) = start_demo(|b| b).await;
+    let client = client_from(IpAddr::from([127, 0, 0, 12]));
+    create_user(&client, &server, "ann", "correct horse battery", &[]).await.unwrap();
+    for _ in 0..6 {
+        assert_eq!(login_forwarded(&client, &server, "203.0.113.66", "guess").await, 401);
+    }
+    assert_eq!(
+        login_forwarded(&client, &server, "198.51.100.2", "correct horse battery").await,
+        429,
+        "another X-Forwarded-For is the same address"
+    );
+    server.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_flood_of_logins_queues_or_is_refused_and_other_requests_go_on() {
     let config = PasswordConfig::default().workers(1).queue(2);

@@ -60,7 +60,7 @@ impl Authenticator for BasicAuthenticator {
                 "a cross-site request that changes something, with Basic credentials",
             ));
         }
-        let client = request.client().map(|a| a.ip());
+        let client = request.client();
         Verdict::later(async move {
             match self.accounts.login(&name, &password, client).await {
                 Ok(user) => Outcome::Authenticated(Principal::from_identity(user)),

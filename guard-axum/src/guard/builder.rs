@@ -12,6 +12,7 @@ use guard_core::authn::{Authenticator, Chain, positions};
 use guard_core::config::{ConfigError, EnvConfig};
 use guard_core::{BitSet, Clock, Error, PolicySpec, SharedStore, UsageConfig};
 
+use super::client::{IpNet, TrustedProxies};
 use super::logins::Logins;
 use super::{Guard, Inner};
 use crate::authn::ApiKeyAuthenticator;
@@ -31,6 +32,7 @@ pub struct GuardBuilder {
     authenticators: Vec<(u32, Box<dyn Authenticator>)>,
     error_hook: Option<ErrorHook>,
     logins: Logins,
+    trusted_proxies: Vec<IpNet>,
 }
 
 impl GuardBuilder {
@@ -44,6 +46,7 @@ impl GuardBuilder {
             authenticators: Vec::new(),
             error_hook: None,
             logins: Logins::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -199,6 +202,16 @@ impl GuardBuilder {
         self
     }
 
+    /// The reverse proxies in front of the application (addresses or networks, such as
+    /// `"10.0.0.0/8".parse()?`), whose `X-Forwarded-For` tells the client's address to login
+    /// throttling. None by default: the header is then ignored, since any client can write it.
+    /// Behind a proxy that is not listed, every login seems to come from the proxy, and
+    /// throttling per address slows everybody's logins together.
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> Self {
+        self.trusted_proxies = proxies.into_iter().collect();
+        self
+    }
+
     /// How long sessions and tokens work.
     pub fn lifetimes(mut self, lifetimes: guard_core::credentials::issued::Lifetimes) -> Self {
         self.settings.lifetimes = lifetimes;
@@ -263,6 +276,7 @@ impl GuardBuilder {
                 admin_permission,
                 error_hook: self.error_hook,
                 logins: self.logins.methods(jwt),
+                proxies: TrustedProxies::new(self.trusted_proxies),
             }),
         })
     }

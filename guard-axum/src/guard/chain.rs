@@ -1,10 +1,9 @@
 //! One request's authentication: the chain runs once, its answer is memoised in the request
 //! extensions, and the request's outcome is recorded once through the credential's handle.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use axum::extract::{ConnectInfo, MatchedPath};
+use axum::extract::MatchedPath;
 use axum::http::request::Parts;
 use guard_core::authn::{AuthRequest, Outcome, Progress};
 use guard_core::store::UsageOutcome;
@@ -89,7 +88,7 @@ pub(crate) async fn resolve(parts: &mut Parts) -> Result<Principal, Rejection> {
         return resolved.result.clone();
     }
     let guard = &auth.guard;
-    let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let client = guard.client(parts);
     let request = AuthRequest::new(parts, client, &guard.core().context);
     let outcome = match guard.chain().begin(&request) {
         Progress::Decided(outcome) => outcome,

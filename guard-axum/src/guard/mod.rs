@@ -3,6 +3,7 @@
 
 mod builder;
 mod chain;
+mod client;
 mod logins;
 
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use guard_core::{BitSet, Policy, Principal, Secret};
 
 pub use self::builder::GuardBuilder;
 pub(crate) use self::chain::{RequestAuth, resolve};
+pub use self::client::IpNet;
+use self::client::TrustedProxies;
 pub(crate) use self::logins::LoginMethods;
 use crate::layer::GuardLayer;
 use crate::rejection::{ErrorHook, Rejection};
@@ -56,6 +59,7 @@ struct Inner {
     admin_permission: Option<BitSet>,
     error_hook: Option<ErrorHook>,
     logins: LoginMethods,
+    proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for Guard {
@@ -153,6 +157,12 @@ impl Guard {
     /// The login methods this guard offers.
     pub(crate) fn logins(&self) -> &LoginMethods {
         &self.inner.logins
+    }
+
+    /// The address of this request's client, as login throttling counts it (see
+    /// [`GuardBuilder::trusted_proxies`]), where the server was started with connect info.
+    pub(crate) fn client(&self, parts: &Parts) -> Option<std::net::IpAddr> {
+        self.inner.proxies.client(parts)
     }
 
     /// Test mode: a layer like [`Guard::layer`] under which every request is made by

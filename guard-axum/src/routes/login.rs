@@ -1,10 +1,8 @@
 //! `/login` and `/logout`: sessions for people, with a page to log in from a browser.
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
@@ -26,11 +24,6 @@ const PAGE: &str = include_str!("login.html");
 /// a frame.
 const PAGE_POLICY: &str =
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
-
-/// The client's address, where the server was started with connect info.
-pub(crate) fn client(parts: &Parts) -> Option<std::net::IpAddr> {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
-}
 
 /// Whether `next` is a place on this site to go to after logging in: a path, not an address
 /// elsewhere (`//host`, `/\host`, a scheme) that would make the login page an open redirect.
@@ -139,11 +132,13 @@ pub(crate) async fn login(
         }
         Format::Json => error.into_response(),
     };
-    let user =
-        match accounts.login(&credentials.username, &credentials.password, client(&parts)).await {
-            Ok(user) => user,
-            Err(error) => return failed(login_error(error)),
-        };
+    let user = match accounts
+        .login(&credentials.username, &credentials.password, guard.client(&parts))
+        .await
+    {
+        Ok(user) => user,
+        Err(error) => return failed(login_error(error)),
+    };
     let (name, secure) = cookie_of(&guard);
     // A new session at every login; one the browser still holds ends.
     if let Ok(Some(old)) = cookie::find(&parts.headers, name) {

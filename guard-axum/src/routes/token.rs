@@ -12,7 +12,6 @@ use guard_core::store::IssuedKind;
 use serde::{Deserialize, Serialize};
 
 use super::body::{Format, read};
-use super::login::client;
 use crate::Guard;
 
 /// An error of the token endpoint, in RFC 6749 §5.2 form.
@@ -71,7 +70,7 @@ pub(crate) async fn token(
     request: Request,
 ) -> Result<Response, OAuthError> {
     let (parts, body) = request.into_parts();
-    let client = client(&parts);
+    let client = guard.client(&parts);
     let request = Request::from_parts(parts, body);
     let (grant, _): (Grant, Format) = read(request, &(), &[Format::Form], None)
         .await

@@ -18,7 +18,7 @@
 //! scheme, which builds the `WWW-Authenticate` challenge (and an API description).
 
 use std::borrow::Cow;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -82,7 +82,7 @@ impl AuthContext {
 #[derive(Debug)]
 pub struct AuthRequest<'a> {
     head: &'a Parts,
-    client: Option<SocketAddr>,
+    client: Option<IpAddr>,
     context: &'a AuthContext,
     /// [`NOT_READ`] until read. Atomic only because the request is shared with the futures of
     /// authenticators that answer later.
@@ -94,7 +94,7 @@ const NOT_READ: Timestamp = i64::MIN;
 
 impl<'a> AuthRequest<'a> {
     /// The request with head `head` from `client`.
-    pub fn new(head: &'a Parts, client: Option<SocketAddr>, context: &'a AuthContext) -> Self {
+    pub fn new(head: &'a Parts, client: Option<IpAddr>, context: &'a AuthContext) -> Self {
         AuthRequest { head, client, context, now: AtomicI64::new(NOT_READ) }
     }
 
@@ -108,8 +108,9 @@ impl<'a> AuthRequest<'a> {
         &self.head.headers
     }
 
-    /// The client's address, where the server knows it.
-    pub fn client(&self) -> Option<SocketAddr> {
+    /// The client's address, where the server knows it: its peer's, or, behind a reverse
+    /// proxy the application trusts, the address the proxy forwarded.
+    pub fn client(&self) -> Option<IpAddr> {
         self.client
     }
 

@@ -1,0 +1,135 @@
+//! The client's address, as login throttling counts it: the peer's, or, where the peer is a
+//! reverse proxy the application trusts, the address that proxy forwarded.
+//!
+//! Behind a proxy every request comes from the proxy's address, so limits per address would
+//! become one limit for everybody: one attacker could slow every login. `X-Forwarded-For`
+//! is believed only from trusted peers, read from its right end (the hop nearest to the
+//! server) leftwards to the first address that is not a trusted proxy: everything left of it
+//! was written by the client and proves nothing.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+pub use ipnet::IpNet;
+
+const FORWARDED_FOR: &str = "x-forwarded-for";
+
+/// The reverse proxies whose `X-Forwarded-For` the guard believes. None by default.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    pub(crate) fn new(networks: Vec<IpNet>) -> Self {
+        TrustedProxies(networks)
+    }
+
+    /// The address of the client of this request, where the server knows its peer (it was
+    /// served with connect info).
+    pub(crate) fn client(&self, parts: &Parts) -> Option<IpAddr> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+        Some(self.resolve(peer, &parts.headers))
+    }
+
+    fn resolve(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let mut client = peer.to_canonical();
+        if !self.trusts(client) {
+            return client;
+        }
+        // Several headers are one list, in order; the last hop is at the end of the last one.
+        for value in headers.get_all(FORWARDED_FOR).iter().rev() {
+            let Ok(list) = value.to_str() else { return client };
+            for hop in list.rsplit(',') {
+                // A hop that is not an address ends the walk at the nearest known one.
+                let Some(address) = parse_hop(hop.trim()) else { return client };
+                client = address;
+                if !self.trusts(client) {
+                    return client;
+                }
+            }
+        }
+        client
+    }
+
+    fn trusts(&self, address: IpAddr) -> bool {
+        self.0.iter().any(|network| network.contains(&address))
+    }
+}
+
+/// One hop of `X-Forwarded-For`: an address, with a port or in brackets as some proxies
+/// write it.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let address = hop
+        .parse::<IpAddr>()
+        .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()))
+        .or_else(|_| hop.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>())
+        .ok()?;
+    Some(address.to_canonical())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn proxies(networks: &[&str]) -> TrustedProxies {
+        TrustedProxies::new(networks.iter().map(|n| n.parse().unwrap()).collect())
+    }
+
+    fn resolve(trusted: &TrustedProxies, peer: &str, forwarded: &[&str]) -> String {
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append(FORWARDED_FOR, value.parse().unwrap());
+        }
+        trusted.resolve(peer.parse().unwrap(), &headers).to_string()
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_header_is_ignored() {
+        let none = proxies(&[]);
+        assert_eq!(resolve(&none, "10.0.0.1", &["203.0.113.9"]), "10.0.0.1");
+    }
+
+    #[test]
+    fn an_untrusted_peer_cannot_claim_another_address() {
+        let trusted = proxies(&["10.0.0.0/8"]);
+        assert_eq!(resolve(&trusted, "192.0.2.7", &["203.0.113.9"]), "192.0.2.7");
+    }
+
+    #[test]
+    fn the_first_untrusted_hop_from_the_right_is_the_client() {
+        let trusted = proxies(&["10.0.0.0/8"]);
+        // The client wrote 1.1.1.1 itself; its own address was appended by the first proxy.
+        let chain = "1.1.1.1, 203.0.113.9, 10.0.0.5";
+        assert_eq!(resolve(&trusted, "10.0.0.1", &[chain]), "203.0.113.9");
+        assert_eq!(
+            resolve(&trusted, "10.0.0.1", &["1.1.1.1", "203.0.113.9,10.0.0.5"]),
+            "203.0.113.9"
+        );
+    }
+
+    #[test]
+    fn ports_brackets_and_mapped_addresses_are_read() {
+        let trusted = proxies(&["10.0.0.0/8", "::1/128"]);
+        assert_eq!(resolve(&trusted, "10.0.0.1", &["203.0.113.9:4711"]), "203.0.113.9");
+        assert_eq!(resolve(&trusted, "::1", &["[2001:db8::7]:443"]), "2001:db8::7");
+        assert_eq!(resolve(&trusted, "::1", &["[2001:db8::7]"]), "2001:db8::7");
+        assert_eq!(resolve(&trusted, "::ffff:10.0.0.1", &["::ffff:203.0.113.9"]), "203.0.113.9");
+    }
+
+    #[test]
+    fn a_malformed_or_missing_header_leaves_the_nearest_known_address() {
+        let trusted = proxies(&["10.0.0.0/8"]);
+        assert_eq!(resolve(&trusted, "10.0.0.1", &[]), "10.0.0.1");
+        assert_eq!(resolve(&trusted, "10.0.0.1", &["unknown"]), "10.0.0.1");
+        assert_eq!(resolve(&trusted, "10.0.0.1", &["garbage, 10.0.0.2"]), "10.0.0.2");
+        let mut headers = HeaderMap::new();
+        headers.insert(FORWARDED_FOR, axum::http::HeaderValue::from_bytes(b"\xff").unwrap());
+        assert_eq!(trusted.resolve("10.0.0.1".parse().unwrap(), &headers).to_string(), "10.0.0.1");
+        // Only trusted hops: the farthest of them.
+        assert_eq!(resolve(&trusted, "10.0.0.1", &["10.0.0.3, 10.0.0.2"]), "10.0.0.3");
+    }
+}
