@@ -436,21 +436,30 @@ async fn login_forwarded(
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_logins_are_throttled_per_forwarded_address() {
-    let proxy_network = "127.0.0.10/32".parse().unwrap();
-    let (_dir, _clock, _guard, server) = start_demo(|b| b.trusted_proxies([proxy_network])).await;
-    let proxy = client_from(IpAddr::from([127, 0, 0, 10]));
+    let proxy_address = IpAddr::from([127, 0, 0, 10]);
+    let (_dir, _clock, _guard, server) = start_demo(|b| b.trusted_proxies([proxy_address])).await;
+    let proxy = client_from(proxy_address);
     create_user(&proxy, &server, "ann", "correct horse battery", &[]).await.unwrap();
     let owner = "198.51.100.2";
     assert_eq!(login_forwarded(&proxy, &server, owner, "correct horse battery").await, 200);
 
-    // An attacker behind the same proxy is limited at its own address...
-    let attacker = "192.0.2.66, 203.0.113.66";
+    // An attacker behind the same proxy is limited at its own address, the one the proxy
+    // appended, not the owner's, which it wrote itself...
+    let attacker = "198.51.100.2, 203.0.113.66";
     for _ in 0..6 {
         assert_eq!(login_forwarded(&proxy, &server, attacker, "guess").await, 401);
     }
     assert_eq!(login_forwarded(&proxy, &server, attacker, "correct horse battery").await, 429);
+    let form =
+        [("grant_type", "password"), ("username", "ann"), ("password", "correct horse battery")];
+    let token = |forwarded: &'static str| {
+        let request = proxy.post(server.url("/auth/token")).form(&form);
+        request.header("x-forwarded-for", forwarded).send()
+    };
+    assert_eq!(token("203.0.113.66").await.unwrap().status(), 429, "the token endpoint too");
     // ...and the owner, also behind it, is not.
     assert_eq!(login_forwarded(&proxy, &server, owner, "correct horse battery").await, 200);
+    assert_eq!(token(owner).await.unwrap().status(), 200);
 
     // A client that is not the proxy cannot pass as the owner by writing the header.
     let direct = client_from(IpAddr::from([127, 0, 0, 11]));
@@ -459,6 +468,26 @@ async fn behind_a_trusted_proxy_logins_are_throttled_per_forwarded_address() {
     }
     assert_eq!(login_forwarded(&direct, &server, owner, "correct horse battery").await, 429);
     assert_eq!(login_forwarded(&proxy, &server, owner, "correct horse battery").await, 200);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn basic_behind_a_trusted_proxy_is_throttled_per_forwarded_address() {
+    let proxy_address = IpAddr::from([127, 0, 0, 13]);
+    let (_dir, _clock, _guard, server) =
+        start_demo(|b| b.basic_auth().trusted_proxies([proxy_address])).await;
+    let proxy = client_from(proxy_address);
+    create_user(&proxy, &server, "ann", "correct horse battery", &[]).await.unwrap();
+    let from = |forwarded: &str, password: &str| {
+        [("authorization", basic("ann", password)), ("x-forwarded-for", forwarded.to_owned())]
+    };
+    let (owner, attacker) = ("198.51.100.2", "203.0.113.66");
+    assert_eq!(who(&proxy, &server, &from(owner, "correct horse battery")).await.0, 200);
+    for _ in 0..6 {
+        assert_eq!(who(&proxy, &server, &from(attacker, "wrong")).await.0, 401);
+    }
+    assert_eq!(who(&proxy, &server, &from(attacker, "correct horse battery")).await.0, 429);
+    assert_eq!(who(&proxy, &server, &from(owner, "correct horse battery")).await.0, 200);
     server.stop().await.unwrap();
 }
 

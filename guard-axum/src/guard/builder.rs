@@ -202,13 +202,18 @@ impl GuardBuilder {
         self
     }
 
-    /// The reverse proxies in front of the application (addresses or networks, such as
-    /// `"10.0.0.0/8".parse()?`), whose `X-Forwarded-For` tells the client's address to login
-    /// throttling. None by default: the header is then ignored, since any client can write it.
-    /// Behind a proxy that is not listed, every login seems to come from the proxy, and
-    /// throttling per address slows everybody's logins together.
-    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> Self {
-        self.trusted_proxies = proxies.into_iter().collect();
+    /// The reverse proxies in front of the application, whose `X-Forwarded-For` tells login
+    /// throttling the client's address: addresses (`IpAddr`) or networks
+    /// (`"10.0.0.5/32".parse::<IpNet>()?`). None by default: the header is then ignored, since
+    /// any client can write it. Behind a proxy that is not listed, every login seems to come
+    /// from the proxy, and throttling per address slows everybody's logins together.
+    ///
+    /// List the proxies' own addresses rather than the network they sit in: any host of a
+    /// trusted network can claim any address. The proxies must append the address of their
+    /// peer to the header (nginx: `$proxy_add_x_forwarded_for`), not pass on what the client
+    /// sent. With proxies listed, the header is read once per authenticated request.
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = impl Into<IpNet>>) -> Self {
+        self.trusted_proxies = proxies.into_iter().map(Into::into).collect();
         self
     }
 

@@ -23,7 +23,7 @@ pub(crate) struct TrustedProxies(Vec<IpNet>);
 
 impl TrustedProxies {
     pub(crate) fn new(networks: Vec<IpNet>) -> Self {
-        TrustedProxies(networks)
+        TrustedProxies(networks.into_iter().map(canonical).collect())
     }
 
     /// The address of the client of this request, where the server knows its peer (it was
@@ -55,6 +55,18 @@ impl TrustedProxies {
 
     fn trusts(&self, address: IpAddr) -> bool {
         self.0.iter().any(|network| network.contains(&address))
+    }
+}
+
+/// An IPv4-mapped IPv6 network as the IPv4 network it is, since addresses are compared in
+/// their canonical form.
+fn canonical(network: IpNet) -> IpNet {
+    match network {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).map_or(network, IpNet::V4),
+            None => network,
+        },
+        _ => network,
     }
 }
 
@@ -112,6 +124,14 @@ mod tests {
     }
 
     #[test]
+    fn a_mapped_network_trusts_the_addresses_it_maps() {
+        let trusted = proxies(&["::ffff:10.0.0.0/104"]);
+        assert_eq!(resolve(&trusted, "10.1.2.3", &["203.0.113.9"]), "203.0.113.9");
+        assert_eq!(resolve(&trusted, "::ffff:10.1.2.3", &["203.0.113.9"]), "203.0.113.9");
+        assert_eq!(resolve(&trusted, "11.0.0.1", &["203.0.113.9"]), "11.0.0.1");
+    }
+
+    #[test]
     fn ports_brackets_and_mapped_addresses_are_read() {
         let trusted = proxies(&["10.0.0.0/8", "::1/128"]);
         assert_eq!(resolve(&trusted, "10.0.0.1", &["203.0.113.9:4711"]), "203.0.113.9");
@@ -126,6 +146,13 @@ mod tests {
         assert_eq!(resolve(&trusted, "10.0.0.1", &[]), "10.0.0.1");
         assert_eq!(resolve(&trusted, "10.0.0.1", &["unknown"]), "10.0.0.1");
         assert_eq!(resolve(&trusted, "10.0.0.1", &["garbage, 10.0.0.2"]), "10.0.0.2");
+        // The walk stops at a bad hop: what lies left of it is not looked at.
+        assert_eq!(resolve(&trusted, "10.0.0.1", &["203.0.113.9, garbage, 10.0.0.2"]), "10.0.0.2");
+        assert_eq!(resolve(&trusted, "10.0.0.1", &["203.0.113.9,,10.0.0.2"]), "10.0.0.2");
+        assert_eq!(resolve(&trusted, "10.0.0.1", &["203.0.113.9,"]), "10.0.0.1");
+        assert_eq!(resolve(&trusted, "10.0.0.1", &[""]), "10.0.0.1");
+        assert_eq!(resolve(&trusted, "10.0.0.1", &["fe80::1%eth0"]), "10.0.0.1");
+        assert_eq!(resolve(&trusted, "10.0.0.1", &["\t203.0.113.9 ,\t10.0.0.2"]), "203.0.113.9");
         let mut headers = HeaderMap::new();
         headers.insert(FORWARDED_FOR, axum::http::HeaderValue::from_bytes(b"\xff").unwrap());
         assert_eq!(trusted.resolve("10.0.0.1".parse().unwrap(), &headers).to_string(), "10.0.0.1");
