@@ -28,6 +28,9 @@ pub enum Error {
     /// `admin_permission` names a permission the policy does not declare.
     #[error("the admin permission `{0}` is not declared by the policy")]
     UnknownPermission(String),
+    /// A role given to people who register is not declared by the policy.
+    #[error("the role `{0}` given at registration is not declared by the policy")]
+    UnknownRole(String),
     /// Two authenticators were registered at one position: their order would be arbitrary.
     #[error(
         "authenticators `{first}` and `{second}` are both at position {position}; give each its own"

@@ -195,6 +195,15 @@ impl GuardBuilder {
         self
     }
 
+    /// People may create their own accounts with `POST /register` (on the
+    /// [`Guard::auth_router`]), with these roles (none is the safe choice: an administrator
+    /// grants more). Off by default. Every attempt counts against the client's address like a
+    /// failed login, so one address cannot create accounts or probe names without limit.
+    pub fn registration(mut self, roles: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.logins.registration = Some(roles.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// The application is served over TLS: the session cookie is `__Host-guard_session`,
     /// `Secure`, and same-origin checks expect `https`.
     pub fn served_over_tls(mut self, tls: bool) -> Self {
@@ -253,6 +262,10 @@ impl GuardBuilder {
                 Some(BitSet::from_indices([index]))
             }
         };
+        let registered_roles = self.logins.registration.iter().flatten();
+        if let Some(unknown) = registered_roles.into_iter().find(|r| policy.role(r).is_none()) {
+            return Err(Error::UnknownRole(unknown.clone()));
+        }
         let own = self.authenticators.iter().map(|(p, a)| (*p, a.name()));
         let built_in =
             std::iter::once((self.api_key_position, API_KEY_NAME)).chain(self.logins.positions());

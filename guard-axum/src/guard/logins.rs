@@ -24,6 +24,8 @@ pub(crate) struct Logins {
     pub(crate) issue_jwts: bool,
     /// HTTP Basic.
     pub(crate) basic: bool,
+    /// `/register`, and the roles it gives.
+    pub(crate) registration: Option<Vec<String>>,
     /// Served over TLS: secure cookies, `https` origins.
     pub(crate) tls: bool,
 }
@@ -36,6 +38,7 @@ pub(crate) struct LoginMethods {
     pub(crate) jwt: Option<Arc<Jwt>>,
     pub(crate) issue_jwts: bool,
     pub(crate) tls: bool,
+    pub(crate) registration: Option<Vec<String>>,
 }
 
 impl Logins {
@@ -102,6 +105,7 @@ impl Logins {
             jwt,
             issue_jwts: self.issue_jwts,
             tls: self.tls,
+            registration: self.registration,
         }
     }
 }

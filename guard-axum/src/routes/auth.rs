@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use super::{MAX_BODY_BYTES, login, token};
+use super::{MAX_BODY_BYTES, login, register, token};
 use crate::{Guard, Principal};
 
 /// `GET /me`: the caller, with the kind of credential that proved who they are.
@@ -24,6 +24,7 @@ impl Guard {
     /// | `POST /logout` | ends the session, clears the cookie | sessions are on |
     /// | `POST /token` | OAuth2 password grant → `{access_token, token_type, expires_in}` | bearer tokens or JWT issuing are on |
     /// | `POST /token/revoke` | RFC 7009 revocation | bearer tokens are on |
+    /// | `POST /register` | form or JSON `{username, password}` → 201 with the new user | registration is on |
     /// | `GET /me` | the caller | always |
     pub fn auth_router<S>(&self) -> Router<S>
     where
@@ -41,6 +42,9 @@ impl Guard {
         }
         if logins.tokens {
             router = router.route("/token/revoke", post(token::revoke));
+        }
+        if logins.registration.is_some() {
+            router = router.route("/register", post(register::register));
         }
         router
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

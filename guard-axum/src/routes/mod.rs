@@ -11,6 +11,7 @@ mod error;
 mod keys;
 mod login;
 mod paging;
+mod register;
 mod token;
 mod usage;
 mod users;

@@ -3,9 +3,11 @@
 //! keys at once; changing a user's roles takes them from its keys; logging in is throttled
 //! and answers alike for an unknown user and a wrong password.
 
-use std::net::IpAddr;
+mod login;
+mod register;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use compact_str::CompactString;
 
@@ -13,34 +15,15 @@ use crate::authz::Grants;
 use crate::clock::Clock;
 use crate::credentials::api_key::{KeyError, KeyRing};
 use crate::credentials::issued::IssuedRing;
-use crate::credentials::password::{PasswordError, Passwords, check_length};
-use crate::credentials::throttle::{Account, LoginThrottle, UNKNOWN_ADDRESS};
+use crate::credentials::password::{Passwords, check_length};
+use crate::credentials::throttle::LoginThrottle;
 use crate::credentials::user::name::normalize;
-use crate::credentials::user::{NewUser, UserDirectory, UserEntry, UserError, UserInfo, UserPatch};
+use crate::credentials::user::{NewUser, UserDirectory, UserError, UserInfo, UserPatch};
 use crate::random;
 use crate::store::UserRecord;
 
-/// Why a login failed. Whatever was wrong (no such user, a wrong password, a disabled user),
-/// it is [`LoginError::Invalid`]: the answer does not say which.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum LoginError {
-    /// The name and password do not match an enabled user.
-    #[error("invalid user name or password")]
-    Invalid,
-    /// Too many failures: try again in this many seconds.
-    #[error("too many failed logins; try again in {retry_after} s")]
-    Throttled {
-        /// Seconds to wait.
-        retry_after: i64,
-    },
-    /// Too many passwords are being checked.
-    #[error("too many logins at once; try again shortly")]
-    Busy,
-    /// The check itself failed (the cause was logged).
-    #[error("the login could not be checked")]
-    Failed,
-}
+pub use self::login::LoginError;
+pub use self::register::RegisterError;
 
 /// Users and what they hold.
 pub struct Accounts {
@@ -212,95 +195,6 @@ impl Accounts {
             }
         }
         Ok(())
-    }
-
-    /// Checks a name and password, throttled per account and client address. An unknown
-    /// user is checked against a dummy hash, so the answer takes as long as for a wrong
-    /// password; a hash with weaker parameters than today's is replaced on success.
-    pub async fn login(
-        &self,
-        name: &str,
-        password: &str,
-        client: Option<IpAddr>,
-    ) -> Result<Arc<UserEntry>, LoginError> {
-        let now = self.clock.now();
-        let normalized = normalize(name).ok();
-        let user = normalized.as_deref().and_then(|n| self.users.by_name(n));
-        let account = match (&user, &normalized) {
-            (Some(user), _) => Account::User(user.user_id().into()),
-            (None, Some(name)) => Account::Unknown(name.clone()),
-            // Not even a possible name: counted under a fixed placeholder, never a user's.
-            (None, None) => Account::Unknown("\u{0}invalid".into()),
-        };
-        if client.is_none() && !self.told_no_address.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                "a login without the client's address: all such logins share one address's \
-                 throttling; serve with connect info (`into_make_service_with_connect_info`)"
-            );
-        }
-        let address = client.unwrap_or(UNKNOWN_ADDRESS);
-        let attempt = self
-            .throttle
-            .begin(&account, address, now)
-            .map_err(|retry_after| LoginError::Throttled { retry_after })?;
-        let verified =
-            match self.passwords.verify(password, user.as_ref().map(|u| u.password_hash())).await {
-                Ok(verified) => verified,
-                Err(error) => {
-                    self.throttle.abandoned(attempt);
-                    return Err(match error {
-                        PasswordError::Busy => LoginError::Busy,
-                        other => {
-                            tracing::error!(error = %other, "a password could not be checked");
-                            LoginError::Failed
-                        }
-                    });
-                }
-            };
-        // The check may have waited behind others: it counts only if the user is still the
-        // one checked (same password, same generation) and enabled.
-        let current = user.as_ref().and_then(|u| self.users.get(u.user_id()));
-        match (user, current) {
-            (Some(checked), Some(current))
-                if verified.matches
-                    && current.is_enabled()
-                    && current.generation() == checked.generation()
-                    && current.password_hash() == checked.password_hash() =>
-            {
-                self.throttle.succeeded(attempt);
-                if verified.rehash {
-                    self.rehash(&current, password).await;
-                }
-                Ok(self
-                    .users
-                    .get(current.user_id())
-                    .filter(|now| now.generation() == current.generation())
-                    .unwrap_or(current))
-            }
-            // The attempt stays counted as a failure.
-            _ => Err(LoginError::Invalid),
-        }
-    }
-
-    /// Replaces a weak stored hash with one of today's parameters, unless the user changed
-    /// meanwhile (an administrator's change is never undone); a failure is logged only.
-    async fn rehash(&self, user: &UserEntry, password: &str) {
-        let updated = async {
-            let hash = self.passwords.hash(password).await?;
-            let expected = self.users.record(user.user_id())?;
-            if expected.password != user.password_hash() {
-                return Err(UserError::Changed);
-            }
-            let record = UserRecord { password: hash, ..expected.clone() };
-            self.users.update(expected, record).await
-        };
-        match updated.await {
-            Ok(_) => tracing::info!(user = user.user_id(), "a weak password hash was replaced"),
-            Err(UserError::Changed) => {
-                tracing::info!(user = user.user_id(), "the user changed; its hash is left as is");
-            }
-            Err(error) => tracing::warn!(%error, "a weak password hash could not be replaced"),
-        }
     }
 }
 
