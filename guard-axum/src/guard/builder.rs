@@ -262,8 +262,8 @@ impl GuardBuilder {
                 Some(BitSet::from_indices([index]))
             }
         };
-        let registered_roles = self.logins.registration.iter().flatten();
-        if let Some(unknown) = registered_roles.into_iter().find(|r| policy.role(r).is_none()) {
+        let mut registered_roles = self.logins.registration.iter().flatten();
+        if let Some(unknown) = registered_roles.find(|r| policy.role(r).is_none()) {
             return Err(Error::UnknownRole(unknown.clone()));
         }
         let own = self.authenticators.iter().map(|(p, a)| (*p, a.name()));

@@ -48,11 +48,9 @@ impl Accounts {
         let now = self.clock.now();
         let normalized = normalize(name).ok();
         let user = normalized.as_deref().and_then(|n| self.users.by_name(n));
-        let account = match (&user, &normalized) {
-            (Some(user), _) => Account::User(user.user_id().into()),
-            (None, Some(name)) => Account::Unknown(name.clone()),
-            // Not even a possible name: counted under a fixed placeholder, never a user's.
-            (None, None) => Account::Unknown("\u{0}invalid".into()),
+        let account = match &user {
+            Some(user) => Account::User(user.user_id().into()),
+            None => Account::unknown(normalized),
         };
         if client.is_none() && !self.told_no_address.swap(true, Ordering::Relaxed) {
             tracing::warn!(

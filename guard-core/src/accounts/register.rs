@@ -37,7 +37,7 @@ impl Accounts {
         let now = self.clock.now();
         // Counted under the name asked for: never a user's account, so nobody's own logins
         // are slowed by it.
-        let account = Account::Unknown(normalize(&name).unwrap_or_else(|_| "\u{0}invalid".into()));
+        let account = Account::unknown(normalize(&name).ok());
         let address = client.unwrap_or(UNKNOWN_ADDRESS);
         let _attempt = self
             .throttle

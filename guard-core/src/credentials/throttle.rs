@@ -82,8 +82,16 @@ impl ThrottleConfig {
 pub enum Account {
     /// An existing user, by id.
     User(CompactString),
-    /// A name no user has (normalized, or as given if it cannot be).
+    /// A name no user has, normalized.
     Unknown(CompactString),
+}
+
+impl Account {
+    /// A name no user has: `normalized`, or, for what is not even a possible name, one fixed
+    /// placeholder that no user's name can be.
+    pub fn unknown(normalized: Option<CompactString>) -> Self {
+        Account::Unknown(normalized.unwrap_or_else(|| "\u{0}invalid".into()))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
