@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use guard_axum::guard_core::store::{KeyRecord, KeyStore};
-use guard_axum::{Guard, KeyFormat, RedbStore};
+use guard_axum::{CredentialFormat, Guard, RedbStore};
 
 guard_axum::policy! {
     roles {
@@ -39,7 +39,7 @@ fn resident_bytes() -> u64 {
 
 fn create(path: &Path, keys: usize) {
     let store = RedbStore::open(path).unwrap();
-    let format = KeyFormat::default();
+    let format = CredentialFormat::default();
     let started = Instant::now();
     for batch in 0..keys.div_ceil(BATCH) {
         let records: Vec<KeyRecord> = (batch * BATCH..((batch + 1) * BATCH).min(keys))

@@ -9,7 +9,7 @@ use std::ops::Deref;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use guard_core::authz::{Decision, Requirement};
-use guard_core::store::UsageOutcome;
+use guard_core::usage::UsageOutcome;
 
 use crate::guard::{RequestAuth, resolve};
 use crate::rejection::Rejection;

@@ -59,7 +59,7 @@ pub use guard::{Guard, GuardBuilder, IpNet};
 pub use guard_core;
 pub use guard_core::config::DEFAULT_DB_PATH;
 pub use guard_core::{
-    AdminSecretError, Clock, CreatedKey, Expiry, KeyError, KeyFormat, KeyInfo, KeyState,
+    AdminSecretError, Clock, CreatedKey, CredentialFormat, Expiry, KeyError, KeyInfo, KeyState,
     ManualClock, NewKey, Policy, PolicySpec, PrincipalKind, RedbStore, Renewed, Requirement,
     SecretSource, Store, StoreError, SystemClock, UsageConfig, UsageOutcome,
 };

@@ -2,22 +2,25 @@
 //! (a command-line tool, a migration) open exactly the same thing.
 //!
 //! [`Core::open`] validates the settings, opens the store, records the policy in it, starts
-//! the usage writer, loads the API keys and establishes the admin secret, in that order: the
-//! secret is last, so a secret generated on a first start is shown before anything else can
-//! fail and is never stored unseen.
+//! the usage writer, loads the users, API keys, sessions and tokens, and establishes the
+//! admin secret, in that order: the secret is last, so a secret generated on a first start is
+//! shown before anything else can fail and is never stored unseen.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::BoxFuture;
 use crate::accounts::Accounts;
 use crate::authn::AuthContext;
 use crate::authz::{Grants, Policy, PolicySpec};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{
-    DEFAULT_DB_PATH, DEFAULT_KEY_TTL_DAYS, EnvConfig, MAX_TTL_DAYS, MIN_ADMIN_SECRET_LEN,
+    DEFAULT_DB_PATH, DEFAULT_KEY_TTL_DAYS, DbLocation, EnvConfig, MAX_TTL_DAYS,
+    MIN_ADMIN_SECRET_LEN,
 };
 use crate::credentials::admin_secret::{self, AdminGate};
-use crate::credentials::api_key::{KeyFormat, KeyRing, KeyRingConfig};
+use crate::credentials::api_key::{KeyRing, KeyRingConfig};
+use crate::credentials::format::CredentialFormat;
 use crate::credentials::issued::{IssuedRing, Lifetimes};
 use crate::credentials::password::{PasswordConfig, Passwords};
 use crate::credentials::throttle::{LoginThrottle, ThrottleConfig};
@@ -28,23 +31,45 @@ use crate::secret::Secret;
 use crate::store::{RedbStore, SharedStore, StoreError};
 use crate::usage::{Usage, UsageConfig};
 
+/// Where the guard's policy is recorded in the store's settings, for tools that run without
+/// the application (the CLI, another version of the application during a deploy).
+pub const POLICY_META_KEY: &str = "policy";
+
 /// Where the guard keeps its data.
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum StoreChoice {
     /// A redb file at this path (created if missing).
     File(PathBuf),
+    /// A database named by a URL (`postgres://…`), opened by [`Settings::url_opener`].
+    Url(String),
     /// A store the application opened.
     Shared(SharedStore),
+}
+
+impl From<DbLocation> for StoreChoice {
+    fn from(location: DbLocation) -> Self {
+        match location {
+            DbLocation::File(path) => StoreChoice::File(path),
+            DbLocation::Url(url) => StoreChoice::Url(url),
+        }
+    }
 }
 
 impl std::fmt::Debug for StoreChoice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreChoice::File(path) => f.debug_tuple("File").field(path).finish(),
+            // A URL may carry a password.
+            StoreChoice::Url(_) => f.write_str("Url(..)"),
             StoreChoice::Shared(_) => f.write_str("Shared(..)"),
         }
     }
 }
+
+/// Opens the store a URL names: what a backend crate provides (`guard_postgres::opener`).
+pub type UrlOpener =
+    Arc<dyn Fn(String) -> BoxFuture<'static, Result<SharedStore, StoreError>> + Send + Sync>;
 
 /// What to open. Settings left `None` come from the environment, if read, then the defaults.
 #[derive(Clone)]
@@ -52,8 +77,11 @@ impl std::fmt::Debug for StoreChoice {
 pub struct Settings {
     /// The policy declared with `policy!`.
     pub policy: &'static PolicySpec,
-    /// Where the data lives (default: the redb file `GUARD_DB`, else `guard.redb`).
+    /// Where the data lives (default: `GUARD_DB`, a redb file or a `postgres://` URL, else
+    /// the redb file `guard.redb`).
     pub store: Option<StoreChoice>,
+    /// Opens a store named by a URL; without one, a URL is an error.
+    pub url_opener: Option<UrlOpener>,
     /// The admin secret (default: `GUARD_ADMIN_SECRET`, else the stored or a generated one).
     pub admin_secret: Option<String>,
     /// Default API key lifetime in days (default: `GUARD_KEY_TTL_DAYS`, else 15).
@@ -86,6 +114,7 @@ impl Settings {
         Settings {
             policy,
             store: None,
+            url_opener: None,
             admin_secret: None,
             key_ttl_days: None,
             key_prefix: None,
@@ -100,25 +129,19 @@ impl Settings {
 }
 
 /// Everything a guard holds that is not HTTP.
+///
+/// The store itself is not handed out: every write goes through the keys, the accounts or
+/// the admin gate, which write to the store and then bring the in-memory indexes up to date,
+/// so that nothing can change the store behind the indexes' back.
 pub struct Core {
-    /// The run-time policy.
-    pub policy: Arc<Policy>,
-    /// The store.
-    pub store: SharedStore,
-    /// The clock.
-    pub clock: Arc<dyn Clock>,
-    /// What authenticators share.
-    pub context: AuthContext,
-    /// Grants, interned by role list.
-    pub grants: Arc<Grants>,
-    /// The API keys.
-    pub keys: Arc<KeyRing>,
-    /// Users, their sessions and tokens.
-    pub accounts: Arc<Accounts>,
-    /// Usage of every credential.
-    pub usage: Arc<Usage>,
-    /// The admin secret.
-    pub admin: Arc<AdminGate>,
+    policy: Arc<Policy>,
+    store: SharedStore,
+    clock: Arc<dyn Clock>,
+    context: AuthContext,
+    keys: Arc<KeyRing>,
+    accounts: Arc<Accounts>,
+    usage: Arc<Usage>,
+    admin: Arc<AdminGate>,
     maintenance: Maintenance,
 }
 
@@ -154,30 +177,30 @@ impl Core {
             return Err(Error::InvalidTtl);
         }
         let format = match &settings.key_prefix {
-            Some(prefix) => KeyFormat::new(prefix)?,
-            None => KeyFormat::default(),
+            Some(prefix) => CredentialFormat::new(prefix)?,
+            None => CredentialFormat::default(),
         };
         let configured_secret = settings.admin_secret.or(env.admin_secret);
         if configured_secret.as_ref().is_some_and(|s| s.len() < MIN_ADMIN_SECRET_LEN) {
             return Err(Error::WeakAdminSecret);
         }
-        let store: SharedStore = match settings.store {
+        let choice = settings.store.or_else(|| env.db.map(StoreChoice::from));
+        let store: SharedStore = match choice {
             Some(StoreChoice::Shared(store)) => store,
             Some(StoreChoice::File(path)) => Arc::new(RedbStore::open(path)?),
-            None => Arc::new(RedbStore::open(
-                env.db_path.unwrap_or_else(|| PathBuf::from(DEFAULT_DB_PATH)),
-            )?),
+            Some(StoreChoice::Url(url)) => match &settings.url_opener {
+                Some(open) => open(url).await?,
+                None => return Err(Error::NoUrlBackend),
+            },
+            None => Arc::new(RedbStore::open(PathBuf::from(DEFAULT_DB_PATH))?),
         };
-        if policy.record(&store).await? {
-            tracing::info!("the policy changed since the last start; recorded in the store");
-        }
+        record_policy(&policy, &store).await?;
         let clock = settings.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let grants = Arc::new(Grants::new(Arc::clone(&policy)));
-        let usage = Arc::new(Usage::start(Arc::clone(&store), Arc::clone(&clock), settings.usage)?);
-        let passwords = Arc::new(
-            Passwords::new(settings.passwords)
-                .map_err(|e| StoreError::Damaged(format!("password hashing cannot start: {e}")))?,
-        );
+        let usage = Usage::start(Arc::clone(&store), Arc::clone(&clock), settings.usage)
+            .map_err(|source| Error::Thread { name: "usage writer", source })?;
+        let usage = Arc::new(usage);
+        let passwords = Arc::new(Passwords::new(settings.passwords)?);
         let users = Arc::new(UserDirectory::load(Arc::clone(&store), Arc::clone(&grants)).await?);
         let config = KeyRingConfig { format, default_ttl_days: ttl };
         let keys = Arc::new(
@@ -199,9 +222,8 @@ impl Core {
             )
             .await?,
         );
-        let maintenance = Maintenance::start(Arc::clone(&issued)).map_err(|e| {
-            StoreError::Damaged(format!("cannot start the maintenance thread: {e}"))
-        })?;
+        let maintenance = Maintenance::start(Arc::clone(&issued))
+            .map_err(|source| Error::Thread { name: "maintenance", source })?;
         let accounts = Arc::new(Accounts::new(
             users,
             issued,
@@ -213,24 +235,95 @@ impl Core {
         let established = admin_secret::establish(configured_secret.as_deref(), &store).await?;
         let admin = Arc::new(AdminGate::new(&established, Arc::clone(&store)));
         let context = AuthContext::new(Arc::clone(&policy), Arc::clone(&clock));
-        let core = Core {
-            policy,
-            store,
-            clock,
-            context,
-            grants,
-            keys,
-            accounts,
-            usage,
-            admin,
-            maintenance,
-        };
+        let core =
+            Core { policy, store, clock, context, keys, accounts, usage, admin, maintenance };
         Ok(Opened { core, generated_admin_secret: established.generated })
+    }
+
+    /// The run-time policy.
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.policy
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// What authenticators share: the policy and the clock.
+    pub fn context(&self) -> &AuthContext {
+        &self.context
+    }
+
+    /// The API keys.
+    pub fn keys(&self) -> &Arc<KeyRing> {
+        &self.keys
+    }
+
+    /// Users, their sessions and tokens.
+    pub fn accounts(&self) -> &Arc<Accounts> {
+        &self.accounts
+    }
+
+    /// Usage of every credential.
+    pub fn usage(&self) -> &Arc<Usage> {
+        &self.usage
+    }
+
+    /// The admin secret.
+    pub fn admin(&self) -> &Arc<AdminGate> {
+        &self.admin
+    }
+
+    /// The store, for guard-core's own tests.
+    #[cfg(test)]
+    pub(crate) fn store(&self) -> &SharedStore {
+        &self.store
     }
 
     /// Writes all gathered usage and stops the background threads.
     pub fn shutdown(&self) {
         self.maintenance.stop();
         self.usage.shutdown();
+    }
+}
+
+/// Records the policy's description in the store if it differs from what is there: the last
+/// instance to start records its own, so during a deploy the store holds the newer one.
+async fn record_policy(policy: &Policy, store: &SharedStore) -> Result<(), StoreError> {
+    let description = policy.describe().to_string().into_bytes();
+    if store.meta(POLICY_META_KEY.into()).await?.as_deref() == Some(description.as_slice()) {
+        return Ok(());
+    }
+    store.set_meta(POLICY_META_KEY.into(), description).await?;
+    tracing::info!("the policy changed since the last start; recorded in the store");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authz::RoleSpec;
+
+    static SPEC: PolicySpec = PolicySpec::new(
+        7,
+        &["view", "manage"],
+        &[RoleSpec::new("viewer", &[], &[0]), RoleSpec::new("admin", &[0], &[1])],
+    );
+
+    #[test]
+    fn the_policy_is_recorded_in_the_store_when_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: SharedStore = Arc::new(RedbStore::open(dir.path().join("p.redb")).unwrap());
+        let policy = Policy::new(&SPEC).unwrap();
+        let stored = || pollster::block_on(store.meta(POLICY_META_KEY.into())).unwrap();
+        assert_eq!(stored(), None);
+        pollster::block_on(record_policy(&policy, &store)).unwrap();
+        let first: serde_json::Value = serde_json::from_slice(&stored().unwrap()).unwrap();
+        assert_eq!(first["roles"][1]["name"], "admin");
+        assert_eq!(first["roles"][1]["inherits"], serde_json::json!(["viewer"]));
+        pollster::block_on(store.set_meta(POLICY_META_KEY.into(), b"older".to_vec())).unwrap();
+        pollster::block_on(record_policy(&policy, &store)).unwrap();
+        assert_eq!(stored().unwrap(), policy.describe().to_string().into_bytes(), "replaced");
     }
 }

@@ -16,15 +16,56 @@ pub const MIN_ADMIN_SECRET_LEN: usize = 16;
 /// Default lifetime of a new API key, in days.
 pub const DEFAULT_KEY_TTL_DAYS: u32 = 15;
 
+/// Where the data lives, as `GUARD_DB` names it: a redb file, or a database URL.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DbLocation {
+    /// A redb file.
+    File(PathBuf),
+    /// A `postgres://` or `postgresql://` URL.
+    Url(String),
+}
+
+impl DbLocation {
+    /// `value` read as a location: a PostgreSQL URL, or else a file path.
+    pub fn parse(value: &str) -> Self {
+        if ["postgres://", "postgresql://"].iter().any(|s| value.starts_with(s)) {
+            DbLocation::Url(value.to_owned())
+        } else {
+            DbLocation::File(PathBuf::from(value))
+        }
+    }
+}
+
+/// Without the URL, which may carry a password.
+impl std::fmt::Debug for DbLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbLocation::File(path) => f.debug_tuple("File").field(path).finish(),
+            DbLocation::Url(_) => f.write_str("Url(..)"),
+        }
+    }
+}
+
 /// The guard's settings from the environment. Unset variables are `None`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct EnvConfig {
-    /// `GUARD_DB`: the redb file.
-    pub db_path: Option<PathBuf>,
+    /// `GUARD_DB`: the redb file, or a `postgres://` URL.
+    pub db: Option<DbLocation>,
     /// `GUARD_ADMIN_SECRET`: the admin secret.
     pub admin_secret: Option<String>,
     /// `GUARD_KEY_TTL_DAYS`: default API key lifetime in days.
     pub key_ttl_days: Option<u32>,
+}
+
+/// Without the admin secret.
+impl std::fmt::Debug for EnvConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvConfig")
+            .field("db", &self.db)
+            .field("admin_secret", &self.admin_secret.as_ref().map(|_| "<redacted>"))
+            .field("key_ttl_days", &self.key_ttl_days)
+            .finish()
+    }
 }
 
 /// A variable is set to a value it cannot hold.
@@ -73,7 +114,7 @@ impl EnvConfig {
             });
         }
         Ok(EnvConfig {
-            db_path: non_empty("GUARD_DB").map(PathBuf::from),
+            db: non_empty("GUARD_DB").map(|v| DbLocation::parse(&v)),
             admin_secret,
             key_ttl_days,
         })
@@ -94,8 +135,13 @@ mod tests {
     fn reads_and_validates() {
         assert_eq!(env(&[]).unwrap(), EnvConfig::default());
         let c = env(&[("GUARD_DB", "x.redb"), ("GUARD_KEY_TTL_DAYS", "30")]).unwrap();
-        assert_eq!(c.db_path, Some(PathBuf::from("x.redb")));
+        assert_eq!(c.db, Some(DbLocation::File(PathBuf::from("x.redb"))));
         assert_eq!(c.key_ttl_days, Some(30));
+        let url = "postgres://guard:pw@127.0.0.1/guard";
+        let c = env(&[("GUARD_DB", url), ("GUARD_ADMIN_SECRET", "a-long-enough-secret")]).unwrap();
+        assert_eq!(c.db, Some(DbLocation::Url(url.into())));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("pw") && !shown.contains("a-long"), "no secret in {shown}");
         assert!(env(&[("GUARD_KEY_TTL_DAYS", "-1")]).is_err());
         assert!(env(&[("GUARD_KEY_TTL_DAYS", "0")]).is_err());
         let err = env(&[("GUARD_ADMIN_SECRET", "short")]).unwrap_err();

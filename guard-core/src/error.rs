@@ -3,7 +3,8 @@
 use crate::authz::PolicyError;
 use crate::config::{ConfigError, MAX_TTL_DAYS, MIN_ADMIN_SECRET_LEN};
 use crate::credentials::admin_secret::AdminSecretError;
-use crate::credentials::api_key::InvalidPrefix;
+use crate::credentials::format::InvalidPrefix;
+use crate::credentials::password::PasswordError;
 use crate::store::StoreError;
 
 /// Why a guard could not be assembled.
@@ -52,4 +53,22 @@ pub enum Error {
     /// The default key lifetime is out of range.
     #[error("the default key lifetime must be between 1 and {MAX_TTL_DAYS} days")]
     InvalidTtl,
+    /// Password hashing cannot be set up with the configured parameters.
+    #[error("password hashing cannot start: {0}")]
+    Passwords(#[from] PasswordError),
+    /// A background thread could not be started.
+    #[error("cannot start the {name} thread: {source}")]
+    Thread {
+        /// Which thread.
+        name: &'static str,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database is named by a URL, and no backend that opens URLs was linked.
+    #[error(
+        "GUARD_DB is a postgres:// URL, but this build cannot open one: enable the `postgres` \
+         feature of guard-axum (on by default), or pass the store with `.store(…)`"
+    )]
+    NoUrlBackend,
 }

@@ -31,14 +31,14 @@ pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use config::{ConfigError, EnvConfig};
 pub use credentials::admin_secret::{AdminSecret, AdminSecretError, SecretSource};
 pub use credentials::api_key::{
-    CreatedKey, Expiry, KeyError, KeyFormat, KeyInfo, KeyRejection, KeyRing, KeyState, NewKey,
-    Renewed,
+    CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyRing, KeyState, NewKey, Renewed,
 };
+pub use credentials::format::CredentialFormat;
 pub use error::Error;
 pub use random::RandomError;
 pub use secret::Secret;
-pub use store::{RedbStore, SharedStore, Store, StoreError, UsageOutcome};
-pub use usage::UsageConfig;
+pub use store::{RedbStore, SharedStore, Store, StoreError};
+pub use usage::{UsageConfig, UsageOutcome};
 
 /// A boxed, sendable future, as object-safe async traits return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

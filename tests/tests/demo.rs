@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use guard_axum::{Guard, KeyFormat, NewKey};
+use guard_axum::{CredentialFormat, Guard, NewKey};
 use guard_tests::{ADMIN_SECRET, TestServer, client, create_key, raw_request};
 use serde_json::{Value, json};
 
@@ -124,7 +124,7 @@ async fn every_malformed_or_unknown_key_gets_the_same_401() {
     let last = bad_checksum.len() - 1;
     bad_checksum[last] = if bad_checksum[last] == b'0' { b'1' } else { b'0' };
     let bad_checksum = String::from_utf8(bad_checksum).unwrap();
-    let unknown = KeyFormat::default().generate().unwrap().plaintext;
+    let unknown = CredentialFormat::default().generate().unwrap().plaintext;
     let cases = [
         valid.replacen("gk_", "xx_", 1),                      // wrong prefix
         format!("{valid}0"),                                  // wrong length

@@ -9,7 +9,7 @@ use guard_core::authn::{
     AuthRequest, Authenticator, Carrier, Description, Outcome, Rejected, Verdict,
 };
 use guard_core::credentials::api_key::{KeyEntry, KeyRejection, KeyRing};
-use guard_core::store::UsageOutcome;
+use guard_core::usage::UsageOutcome;
 
 /// The header that carries an API key.
 pub const HEADER: HeaderName = HeaderName::from_static("x-api-key");

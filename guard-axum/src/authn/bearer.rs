@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, header};
 use guard_core::authn::{AuthRequest, Authenticator, Carrier, Description, Outcome, Verdict};
+use guard_core::credentials::issued::IssuedKind;
 use guard_core::credentials::issued::{IssuedRejection, IssuedRing};
 use guard_core::credentials::jwt::Jwt;
-use guard_core::store::IssuedKind;
 
 /// The credential of `Authorization: <scheme> <credential>`, if the scheme is `scheme` (any
 /// case). `Err` for a request with more than one `Authorization` header.

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use guard_core::authn::{AuthRequest, Authenticator, Carrier, Description, Outcome, Verdict};
+use guard_core::credentials::issued::IssuedKind;
 use guard_core::credentials::issued::{IssuedRejection, IssuedRing};
-use guard_core::store::IssuedKind;
 
 use super::{cookie, origin};
 

@@ -276,7 +276,7 @@ impl GuardBuilder {
             (self.on_generated_secret)(secret.expose());
         }
         let core = opened.core;
-        let api_keys = ApiKeyAuthenticator::new(Arc::clone(&core.keys), self.api_key_in_query);
+        let api_keys = ApiKeyAuthenticator::new(Arc::clone(core.keys()), self.api_key_in_query);
         let mut links: Vec<(u32, Box<dyn Authenticator>)> =
             vec![(self.api_key_position, Box::new(api_keys))];
         links.extend(self.logins.authenticators(&core, jwt.as_ref()));

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::extract::MatchedPath;
 use axum::http::request::Parts;
 use guard_core::authn::{AuthRequest, Outcome, Progress};
-use guard_core::store::UsageOutcome;
+use guard_core::usage::UsageOutcome;
 use guard_core::{Principal, Timestamp};
 
 use super::Guard;
@@ -75,7 +75,7 @@ impl RequestAuth {
         }
         recorded.store(true, Ordering::Relaxed);
         let usage = self.guard.usage();
-        let at = at.unwrap_or_else(|| self.guard.core().clock.now());
+        let at = at.unwrap_or_else(|| self.guard.core().clock().now());
         principal.record_use(usage, at, outcome, &parts.method, route(parts));
     }
 }
@@ -89,7 +89,7 @@ pub(crate) async fn resolve(parts: &mut Parts) -> Result<Principal, Rejection> {
     }
     let guard = &auth.guard;
     let client = guard.client(parts);
-    let request = AuthRequest::new(parts, client, &guard.core().context);
+    let request = AuthRequest::new(parts, client, guard.core().context());
     let outcome = match guard.chain().begin(&request) {
         Progress::Decided(outcome) => outcome,
         waiting => guard.chain().finish(waiting, &request).await,
@@ -112,7 +112,7 @@ fn conclude(guard: &Guard, parts: &Parts, request: &AuthRequest<'_>, outcome: Ou
             tracing::debug!(reason = rejected.reason(), "credentials rejected");
             if let Some((credential, outcome)) = rejected.credential() {
                 let at = request.now();
-                core.usage.record(credential, at, outcome, &parts.method, route(parts));
+                core.usage().record(credential, at, outcome, &parts.method, route(parts));
             }
             Err(guard.invalid_credentials())
         }

@@ -75,7 +75,7 @@ impl Logins {
         core: &Core,
         jwt: Option<&Arc<Jwt>>,
     ) -> Vec<(u32, Box<dyn Authenticator>)> {
-        let accounts = &core.accounts;
+        let accounts = core.accounts();
         let mut links: Vec<(u32, Box<dyn Authenticator>)> = Vec::new();
         if self.bearer_tokens {
             let bearer = BearerAuthenticator::new(Arc::clone(accounts.issued()), jwt.is_some());

@@ -65,7 +65,7 @@ struct Inner {
 impl std::fmt::Debug for Guard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Guard")
-            .field("keys", &self.inner.core.keys.len())
+            .field("keys", &self.inner.core.keys().len())
             .field("chain", &self.inner.chain)
             .finish_non_exhaustive()
     }
@@ -85,22 +85,22 @@ impl Guard {
 
     /// The run-time policy.
     pub fn policy(&self) -> &Policy {
-        &self.inner.core.policy
+        self.inner.core.policy()
     }
 
-    /// Everything that is not HTTP: store, keys, usage, admin secret.
-    pub fn core(&self) -> &Core {
+    /// Everything that is not HTTP: keys, accounts, usage, admin secret.
+    pub(crate) fn core(&self) -> &Core {
         &self.inner.core
     }
 
     /// The API keys: lookup, lifecycle and usage.
     pub fn keys(&self) -> &KeyRing {
-        &self.inner.core.keys
+        self.inner.core.keys()
     }
 
     /// Usage of every credential.
     pub fn usage(&self) -> &Usage {
-        &self.inner.core.usage
+        self.inner.core.usage()
     }
 
     /// Creates an API key, durably. The plaintext in the result is the only copy.
@@ -118,7 +118,7 @@ impl Guard {
 
     /// Where the admin secret in force came from.
     pub fn admin_secret_source(&self) -> SecretSource {
-        self.inner.core.admin.source()
+        self.inner.core.admin().source()
     }
 
     /// Replaces a generated admin secret with a new one, durably, and returns it (the only
@@ -126,12 +126,12 @@ impl Guard {
     /// `GUARD_ADMIN_SECRET` is changed there instead: this returns
     /// [`AdminSecretError::Configured`].
     pub async fn rotate_admin_secret(&self) -> Result<Secret, AdminSecretError> {
-        self.inner.core.admin.rotate().await
+        self.inner.core.admin().rotate().await
     }
 
     /// Whether `presented` is the admin secret (constant-time).
     pub(crate) fn verify_admin_secret(&self, presented: &[u8]) -> bool {
-        self.inner.core.admin.verify(presented)
+        self.inner.core.admin().verify(presented)
     }
 
     /// The application's replacement for error bodies, if any.
@@ -151,7 +151,7 @@ impl Guard {
 
     /// Users, their sessions and tokens.
     pub fn accounts(&self) -> &Arc<guard_core::accounts::Accounts> {
-        &self.inner.core.accounts
+        self.inner.core.accounts()
     }
 
     /// The login methods this guard offers.

@@ -8,7 +8,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use guard_core::store::UsageOutcome;
+use guard_core::usage::UsageOutcome;
 
 use super::error::ApiError;
 use crate::Guard;

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use guard_core::accounts::LoginError;
 use guard_core::clock::to_rfc3339;
-use guard_core::store::IssuedKind;
+use guard_core::credentials::issued::IssuedKind;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
@@ -144,7 +144,7 @@ pub(crate) async fn login(
     if let Ok(Some(old)) = cookie::find(&parts.headers, name) {
         let _ = accounts.issued().end_presented(IssuedKind::Session, old).await;
     }
-    let now = guard.core().clock.now();
+    let now = guard.core().clock().now();
     let (secret, info) = match accounts.issued().issue(IssuedKind::Session, &user, now).await {
         Ok(issued) => issued,
         Err(error) => return failed(ApiError::internal(&error)),

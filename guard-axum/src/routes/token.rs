@@ -7,8 +7,8 @@ use axum::http::header::{CACHE_CONTROL, PRAGMA, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use guard_core::accounts::LoginError;
+use guard_core::credentials::issued::IssuedKind;
 use guard_core::credentials::jwt::Jwt;
-use guard_core::store::IssuedKind;
 use serde::{Deserialize, Serialize};
 
 use super::body::{Format, read};
@@ -118,7 +118,7 @@ pub(crate) async fn token(
         }
     })?;
     let lifetime = accounts.issued().lifetimes().token;
-    let now = guard.core().clock.now();
+    let now = guard.core().clock().now();
     let failed = |error: &dyn std::fmt::Display| {
         tracing::error!(%error, "a token could not be issued");
         OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error")

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use guard_core::clock::{DAY, HOUR, MINUTE, Timestamp, parse_rfc3339, period_start, to_rfc3339};
-use guard_core::store::{RecentUse, RequestMethod, UsageOutcome};
+use guard_core::usage::{RecentUse, RequestMethod, UsageOutcome};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
@@ -133,7 +133,7 @@ pub(crate) async fn usage(
     let limit = paging::limit(query.limit)?;
     let granularity = query.granularity.unwrap_or_default();
     let step = granularity.seconds();
-    let end_of_bucket = period_start(guard.core().clock.now(), step).saturating_add(step);
+    let end_of_bucket = period_start(guard.core().clock().now(), step).saturating_add(step);
     let until = time(query.until, "until", end_of_bucket)?;
     let default_since = until.saturating_sub(granularity.default_span());
     let since = period_start(time(query.since, "since", default_since)?, step);

@@ -6,8 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use guard_core::clock::to_rfc3339;
 use guard_core::credentials::issued::IssuedInfo;
+use guard_core::credentials::issued::IssuedKind;
 use guard_core::credentials::user::{NewUser, UserInfo, UserPatch};
-use guard_core::store::IssuedKind;
 use serde::{Deserialize, Serialize};
 
 use super::admin::Admin;

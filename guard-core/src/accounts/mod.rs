@@ -11,7 +11,6 @@ use std::sync::atomic::AtomicBool;
 
 use compact_str::CompactString;
 
-use crate::authz::Grants;
 use crate::clock::Clock;
 use crate::credentials::api_key::{KeyError, KeyRing};
 use crate::credentials::issued::IssuedRing;
@@ -32,7 +31,6 @@ pub struct Accounts {
     keys: Arc<KeyRing>,
     passwords: Arc<Passwords>,
     throttle: LoginThrottle,
-    grants: Arc<Grants>,
     clock: Arc<dyn Clock>,
     /// Whether a login without the client's address was logged about, once.
     told_no_address: AtomicBool,
@@ -44,16 +42,9 @@ impl std::fmt::Debug for Accounts {
     }
 }
 
-fn keys_failed(error: KeyError) -> UserError {
-    match error {
-        KeyError::Store(store) => UserError::Store(store),
-        other => UserError::Store(crate::store::StoreError::Damaged(other.to_string())),
-    }
-}
-
 impl Accounts {
     /// Ties users, issued credentials, keys, password hashing and throttling together.
-    pub fn new(
+    pub(crate) fn new(
         users: Arc<UserDirectory>,
         issued: Arc<IssuedRing>,
         keys: Arc<KeyRing>,
@@ -61,9 +52,8 @@ impl Accounts {
         throttle: LoginThrottle,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let grants = Arc::new(Grants::new(Arc::clone(users.grants().policy())));
         let told_no_address = AtomicBool::new(false);
-        Accounts { users, issued, keys, passwords, throttle, grants, clock, told_no_address }
+        Accounts { users, issued, keys, passwords, throttle, clock, told_no_address }
     }
 
     /// The users.
@@ -82,18 +72,7 @@ impl Accounts {
     }
 
     fn validate_roles(&self, roles: Vec<String>) -> Result<Vec<CompactString>, UserError> {
-        let policy = self.grants.policy();
-        let unknown: Vec<String> = roles.iter().filter(|r| !policy.has_role(r)).cloned().collect();
-        if !unknown.is_empty() {
-            return Err(UserError::UnknownRoles(unknown));
-        }
-        let mut unique: Vec<CompactString> = Vec::with_capacity(roles.len());
-        for role in roles {
-            if !unique.iter().any(|r| r == role.as_str()) {
-                unique.push(role.into());
-            }
-        }
-        Ok(unique)
+        self.users.grants().policy().validate_roles(roles).map_err(UserError::UnknownRoles)
     }
 
     /// Creates a user, durably. The name and password are checked before anything is hashed.
@@ -151,7 +130,7 @@ impl Accounts {
         if disabling {
             self.end_everything(id, false).await?;
         } else if roles_changed {
-            self.keys.trim_owned(id, &roles).await.map_err(keys_failed)?;
+            self.keys.trim_owned(id, &roles).await?;
         }
         Ok(user.info())
     }
@@ -191,7 +170,7 @@ impl Accounts {
             };
             match ended {
                 Ok(()) | Err(KeyError::NotFound) => {}
-                Err(error) => return Err(keys_failed(error)),
+                Err(error) => return Err(error.into()),
             }
         }
         Ok(())
@@ -205,7 +184,8 @@ mod tests {
     use super::*;
     use crate::assembly::{Core, Settings, StoreChoice};
     use crate::authz::{PolicySpec, RoleSpec};
-    use crate::store::{IssuedKind, UserRecord};
+    use crate::credentials::issued::IssuedKind;
+    use crate::store::UserRecord;
 
     static SPEC: PolicySpec = PolicySpec::new(3, &["read"], &[RoleSpec::new("reader", &[], &[0])]);
 
@@ -235,14 +215,14 @@ mod tests {
             updated_at: 1,
             generation: 0,
         };
-        pollster::block_on(core.store.insert_user(record)).unwrap();
-        let accounts = &core.accounts;
+        pollster::block_on(core.store().insert_user(record)).unwrap();
+        let accounts = core.accounts();
         pollster::block_on(accounts.users().sync()).unwrap();
 
         let wrong = pollster::block_on(accounts.login("old", "wrong horse battery", None));
         assert_eq!(wrong.unwrap_err(), LoginError::Invalid);
         let stored =
-            || pollster::block_on(core.store.get_user("AAAAAAAAAAAA".into())).unwrap().unwrap();
+            || pollster::block_on(core.store().get_user("AAAAAAAAAAAA".into())).unwrap().unwrap();
         assert_eq!(stored().password, weak, "a failed login changes nothing");
 
         let user =
@@ -264,7 +244,7 @@ mod tests {
         settings.store = Some(StoreChoice::File(dir.path().join("g.redb")));
         settings.admin_secret = Some("a-test-admin-secret".into());
         let core = Core::open(settings).unwrap().core;
-        let accounts = &core.accounts;
+        let accounts = core.accounts();
         let new = NewUser {
             name: "ann".into(),
             password: "correct horse battery".into(),
@@ -278,17 +258,17 @@ mod tests {
         pollster::block_on(accounts.set_password(&id, "another horse battery")).unwrap();
         let issued = accounts.issued();
         let (late, _) =
-            pollster::block_on(issued.issue(IssuedKind::Session, &checked, core.clock.now()))
+            pollster::block_on(issued.issue(IssuedKind::Session, &checked, core.clock().now()))
                 .unwrap();
         let verify = |secret: &str| {
-            issued.verify(IssuedKind::Session, secret.as_bytes(), core.clock.now()).is_ok()
+            issued.verify(IssuedKind::Session, secret.as_bytes(), core.clock().now()).is_ok()
         };
         assert!(!verify(late.expose()));
         // Disabled and enabled again: what came before stays ended; a new login works.
         let current =
             pollster::block_on(accounts.login("ann", "another horse battery", None)).unwrap();
         let (before, _) =
-            pollster::block_on(issued.issue(IssuedKind::Session, &current, core.clock.now()))
+            pollster::block_on(issued.issue(IssuedKind::Session, &current, core.clock().now()))
                 .unwrap();
         assert!(verify(before.expose()));
         let patch = |disabled| UserPatch { disabled: Some(disabled), ..UserPatch::default() };
@@ -298,7 +278,7 @@ mod tests {
         let again =
             pollster::block_on(accounts.login("ann", "another horse battery", None)).unwrap();
         let (after, _) =
-            pollster::block_on(issued.issue(IssuedKind::Session, &again, core.clock.now()))
+            pollster::block_on(issued.issue(IssuedKind::Session, &again, core.clock().now()))
                 .unwrap();
         assert!(verify(after.expose()));
         core.shutdown();

@@ -29,8 +29,7 @@ use http::request::Parts;
 use crate::BoxFuture;
 use crate::authz::{Policy, Principal};
 use crate::clock::{Clock, Timestamp};
-use crate::store::UsageOutcome;
-use crate::usage::Tracked;
+use crate::usage::{Tracked, UsageOutcome};
 
 /// The default positions of the built-in authenticators: lower runs first.
 pub mod positions {

@@ -11,10 +11,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use compact_str::CompactString;
 
 use super::set::{BitSet, MAX_ENTRIES};
-use crate::store::{SharedStore, StoreError};
-
-/// Where the policy is recorded in the store's settings.
-pub const POLICY_META_KEY: &str = "policy";
 
 /// The static description of a policy, as `policy!` emits it.
 ///
@@ -183,18 +179,6 @@ impl Policy {
         })
     }
 
-    /// Records [`Policy::describe`] in the store, if it differs from what is there; returns
-    /// whether it did.
-    pub async fn record(&self, store: &SharedStore) -> Result<bool, StoreError> {
-        let description =
-            serde_json::to_vec(&self.describe()).map_err(|e| StoreError::Damaged(e.to_string()))?;
-        if store.meta(POLICY_META_KEY.into()).await?.as_deref() == Some(description.as_slice()) {
-            return Ok(false);
-        }
-        store.set_meta(POLICY_META_KEY.into(), description).await?;
-        Ok(true)
-    }
-
     /// The index of a declared role.
     pub fn role(&self, name: &str) -> Option<usize> {
         self.role_index.get(name).copied()
@@ -208,6 +192,22 @@ impl Policy {
     /// Whether `name` is a declared role.
     pub fn has_role(&self, name: &str) -> bool {
         self.role_index.contains_key(name)
+    }
+
+    /// Checks role names to be assigned: all declared (or `Err` with the ones that are not),
+    /// each kept once, in the order given.
+    pub fn validate_roles(&self, names: Vec<String>) -> Result<Vec<CompactString>, Vec<String>> {
+        let unknown: Vec<String> = names.iter().filter(|r| !self.has_role(r)).cloned().collect();
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+        let mut unique: Vec<CompactString> = Vec::with_capacity(names.len());
+        for name in names {
+            if !unique.iter().any(|r| r == name.as_str()) {
+                unique.push(name.into());
+            }
+        }
+        Ok(unique)
     }
 
     /// What holding the roles `names` grants. Unknown names grant nothing and are listed in
@@ -236,16 +236,27 @@ impl Policy {
 
 /// Grants interned by role list: credentials holding the same roles share one [`Grant`], so
 /// an index of a million keys holds a handful of grants, not a million.
+///
+/// A stored role this policy does not declare (assigned under another version of the
+/// application, during a deploy, or before the policy dropped it) grants nothing, and is
+/// reported once in the log, the first time a credential holding it is met.
 #[derive(Debug)]
 pub struct Grants {
     policy: Arc<Policy>,
-    interned: Mutex<hashbrown::HashMap<Vec<CompactString>, Arc<Grant>>>,
+    interned: Mutex<Interned>,
+}
+
+#[derive(Debug, Default)]
+struct Interned {
+    grants: hashbrown::HashMap<Vec<CompactString>, Arc<Grant>>,
+    /// Undeclared role names already reported.
+    reported: hashbrown::HashSet<String>,
 }
 
 impl Grants {
     /// An empty interner for `policy`.
     pub fn new(policy: Arc<Policy>) -> Self {
-        Grants { policy, interned: Mutex::new(hashbrown::HashMap::new()) }
+        Grants { policy, interned: Mutex::new(Interned::default()) }
     }
 
     /// The policy grants are resolved against.
@@ -256,11 +267,20 @@ impl Grants {
     /// What holding `roles` grants, shared with every other holder of the same list.
     pub fn of(&self, roles: &[CompactString]) -> Arc<Grant> {
         let mut interned = self.interned.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(grant) = interned.get(roles) {
+        if let Some(grant) = interned.grants.get(roles) {
             return Arc::clone(grant);
         }
         let grant = Arc::new(self.policy.grant(roles));
-        interned.insert(roles.to_vec(), Arc::clone(&grant));
+        for name in &grant.unknown {
+            if interned.reported.insert(name.clone()) {
+                tracing::warn!(
+                    role = %name,
+                    "a stored role assignment names a role this policy does not declare; it \
+                     grants nothing here"
+                );
+            }
+        }
+        interned.grants.insert(roles.to_vec(), Arc::clone(&grant));
         grant
     }
 }
@@ -321,15 +341,8 @@ mod tests {
     }
 
     #[test]
-    fn recorded_in_the_store_when_it_changes() {
-        let dir = tempfile::tempdir().unwrap();
-        let store: SharedStore =
-            Arc::new(crate::store::RedbStore::open(dir.path().join("p.redb")).unwrap());
-        let policy = Policy::new(&SPEC).unwrap();
-        assert!(pollster::block_on(policy.record(&store)).unwrap());
-        assert!(!pollster::block_on(policy.record(&store)).unwrap(), "not written again");
-        let stored = pollster::block_on(store.meta(POLICY_META_KEY.into())).unwrap().unwrap();
-        let stored: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+    fn described_by_name() {
+        let stored = Policy::new(&SPEC).unwrap().describe();
         assert_eq!(stored["roles"][2]["name"], "admin");
         assert_eq!(stored["roles"][2]["inherits"], serde_json::json!(["editor"]));
         assert_eq!(stored["roles"][2]["permissions"], serde_json::json!(["manage_keys"]));

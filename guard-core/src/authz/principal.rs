@@ -7,7 +7,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use super::policy::Grant;
 use super::set::BitSet;
 use crate::clock::Timestamp;
-use crate::store::UsageOutcome;
+use crate::usage::UsageOutcome;
 use crate::usage::{Tracked, Usage};
 
 /// What kind of credential identified a principal.

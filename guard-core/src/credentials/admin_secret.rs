@@ -76,7 +76,7 @@ pub struct Established {
 }
 
 /// Decides the admin secret at startup.
-pub async fn establish(
+pub(crate) async fn establish(
     configured: Option<&str>,
     store: &SharedStore,
 ) -> Result<Established, AdminSecretError> {
@@ -123,7 +123,7 @@ impl std::fmt::Debug for AdminGate {
 
 impl AdminGate {
     /// The gate for an established secret.
-    pub fn new(established: &Established, store: SharedStore) -> Self {
+    pub(crate) fn new(established: &Established, store: SharedStore) -> Self {
         AdminGate {
             secret: RwLock::new(established.secret.clone()),
             source: established.source,

@@ -3,8 +3,10 @@
 
 pub mod admin_secret;
 pub mod api_key;
+pub mod format;
 pub mod issued;
 pub mod jwt;
 pub mod password;
+mod table;
 pub mod throttle;
 pub mod user;

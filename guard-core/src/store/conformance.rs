@@ -9,10 +9,11 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::{
-    Counters, CredentialKind, DynStore, IssuedKind, IssuedRecord, KeyRecord, RecentUse,
-    RequestMethod, Rollup, Store, StoreError, Subject, SubjectUsage, UsageBatch, UsageOutcome,
-    UserRecord,
+use super::{DynStore, IssuedRecord, KeyRecord, Store, StoreError, UserRecord};
+use crate::credentials::issued::IssuedKind;
+use crate::usage::{
+    Counters, CredentialKind, RecentUse, RequestMethod, Rollup, Subject, SubjectUsage, UsageBatch,
+    UsageOutcome,
 };
 
 /// Runs every case, each on a fresh, empty store from `fresh`.

@@ -6,12 +6,12 @@
 //! request path; the box costs nothing that matters there.
 
 use super::{
-    Changes, Counters, CredentialKind, IssuedChange, IssuedRecord, IssuedStore, KeyChange,
-    KeyRecord, KeyStore, MetaStore, RecentUse, Rollup, StoreError, Subject, UsageBatch, UsageStore,
-    UserChange, UserRecord, UserStore,
+    Changes, IssuedChange, IssuedRecord, IssuedStore, KeyChange, KeyRecord, KeyStore, MetaStore,
+    StoreError, UsageStore, UserChange, UserRecord, UserStore,
 };
 use crate::BoxFuture;
 use crate::clock::Timestamp;
+use crate::usage::{Counters, CredentialKind, RecentUse, Rollup, Subject, UsageBatch};
 
 /// [`KeyStore`] through `dyn`.
 #[allow(missing_docs)]

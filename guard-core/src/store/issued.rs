@@ -9,17 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Change, Changes, StoreError};
 use crate::clock::Timestamp;
-
-/// Which kind of issued credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum IssuedKind {
-    /// A login session, carried in a cookie.
-    Session,
-    /// A bearer token from `/auth/token`.
-    Token,
-}
+use crate::credentials::issued::IssuedKind;
 
 /// A session or token as stored: never the credential itself, only its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

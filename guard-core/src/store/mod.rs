@@ -35,14 +35,11 @@ pub use self::dynamic::{
     DynIssuedStore, DynKeyStore, DynMetaStore, DynStore, DynUsageStore, DynUserStore,
 };
 pub use self::error::{BackendError, StoreError};
-pub use self::issued::{IssuedChange, IssuedKind, IssuedRecord, IssuedStore};
+pub use self::issued::{IssuedChange, IssuedRecord, IssuedStore};
 pub use self::keys::{KeyChange, KeyRecord, KeyStore};
 pub use self::meta::MetaStore;
 pub use self::redb::{DEFAULT_CACHE_BYTES, RedbStore};
-pub use self::usage::{
-    Counters, CredentialKind, RecentUse, RequestMethod, Rollup, Subject, SubjectUsage, UsageBatch,
-    UsageOutcome, UsageStore,
-};
+pub use self::usage::UsageStore;
 pub use self::users::{UserChange, UserRecord, UserStore};
 
 /// Everything the guard keeps: API keys, users, sessions and tokens, usage and settings.

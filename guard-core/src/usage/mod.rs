@@ -16,10 +16,17 @@
 //! last flush interval, plus those of the flush then being written.
 
 mod config;
+mod counts;
+mod outcome;
 mod recorder;
 mod slot;
+mod subject;
 mod writer;
 
 pub use self::config::UsageConfig;
+pub(crate) use self::counts::load_counters;
+pub use self::counts::{Counters, RecentUse, Rollup, SubjectUsage, UsageBatch};
+pub use self::outcome::{RequestMethod, UsageOutcome};
 pub use self::recorder::Usage;
 pub use self::slot::{Detail, Tracked, UsageSlot};
+pub use self::subject::{CredentialKind, Subject};

@@ -6,10 +6,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::UsageConfig;
 use super::slot::{Tracked, Use};
 use super::writer::Writer;
+use super::{RecentUse, RequestMethod, Rollup, Subject, UsageOutcome};
 use crate::clock::{Clock, Timestamp};
-use crate::store::{
-    RecentUse, RequestMethod, Rollup, SharedStore, StoreError, Subject, UsageOutcome,
-};
+use crate::store::{SharedStore, StoreError};
 
 /// The usage of every credential of one guard: recording, the writer thread, and reads.
 pub struct Usage {
@@ -36,11 +35,11 @@ impl std::fmt::Debug for Usage {
 
 impl Usage {
     /// Starts the writer thread.
-    pub fn start(
+    pub(crate) fn start(
         store: SharedStore,
         clock: Arc<dyn Clock>,
         config: UsageConfig,
-    ) -> Result<Self, StoreError> {
+    ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             config,
             store,

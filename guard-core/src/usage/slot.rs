@@ -4,10 +4,8 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use super::{Counters, RecentUse, RequestMethod, Rollup, Subject, SubjectUsage, UsageOutcome};
 use crate::clock::{MINUTE, Timestamp, period_start};
-use crate::store::{
-    Counters, RecentUse, RequestMethod, Rollup, Subject, SubjectUsage, UsageOutcome,
-};
 
 /// A credential whose uses are recorded: an API key, a session, a bearer token.
 pub trait Tracked: Send + Sync + 'static {
@@ -225,7 +223,7 @@ impl UsageSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::CredentialKind;
+    use crate::usage::CredentialKind;
 
     fn use_at(at: Timestamp, route: &str, outcome: UsageOutcome) -> Use<'_> {
         Use { at, outcome, method: RequestMethod::Get, route }

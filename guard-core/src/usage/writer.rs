@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use super::recorder::{Shared, lock};
 use crate::BoxFuture;
 use crate::clock::DAY;
-use crate::store::{SharedStore, StoreError, SubjectUsage, UsageBatch};
+use crate::store::{SharedStore, StoreError};
+use crate::usage::{SubjectUsage, UsageBatch};
 
 /// At most this many subjects' usage is held for a retry while the store fails; beyond it
 /// the oldest is dropped (the live counters stay exact) rather than let memory grow.
@@ -29,7 +30,7 @@ struct Flusher {
 }
 
 impl Writer {
-    pub(super) fn start(shared: Arc<Shared>) -> Result<Self, StoreError> {
+    pub(super) fn start(shared: Arc<Shared>) -> std::io::Result<Self> {
         let flusher = Arc::new(Flusher {
             shared,
             retry: Mutex::new(Vec::new()),
@@ -39,8 +40,7 @@ impl Writer {
         let running = Arc::clone(&flusher);
         let thread = std::thread::Builder::new()
             .name("guard-usage-writer".into())
-            .spawn(move || running.run())
-            .map_err(|e| StoreError::Damaged(format!("cannot start the usage writer: {e}")))?;
+            .spawn(move || running.run())?;
         Ok(Writer { flusher, thread: Mutex::new(Some(thread)) })
     }
 

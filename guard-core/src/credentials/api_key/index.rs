@@ -4,18 +4,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hashbrown::HashTable;
-
-use super::entry::{KeyEntry, id_hash};
-use super::format::KeyFormat;
 use compact_str::CompactString;
 
+use super::entry::KeyEntry;
 use crate::authz::{Grant, Grants};
-use crate::store::{Counters, Follows, KeyChange, KeyRecord};
+use crate::credentials::format::CredentialFormat;
+use crate::credentials::table::IdTable;
+use crate::store::{Follows, KeyChange, KeyRecord};
+use crate::usage::Counters;
 
 #[derive(Default)]
 pub(super) struct KeyIndex {
-    table: HashTable<Arc<KeyEntry>>,
+    table: IdTable<KeyEntry>,
     /// Owned keys' owners, by key id: few keys are owned, so this is not in every entry.
     owners: HashMap<CompactString, CompactString>,
     /// The sequence number of the last store change applied.
@@ -49,10 +49,6 @@ impl<'a> RecentGrants<'a> {
     }
 }
 
-fn hasher(entry: &Arc<KeyEntry>) -> u64 {
-    id_hash(entry.id_bytes())
-}
-
 impl Follows for KeyIndex {
     fn cursor(&self) -> u64 {
         self.cursor
@@ -64,7 +60,7 @@ impl Follows for KeyIndex {
 
 impl KeyIndex {
     pub(super) fn with_capacity(capacity: usize) -> Self {
-        KeyIndex { table: HashTable::with_capacity(capacity), owners: HashMap::new(), cursor: 0 }
+        KeyIndex { table: IdTable::with_capacity(capacity), owners: HashMap::new(), cursor: 0 }
     }
 
     pub(super) fn len(&self) -> usize {
@@ -72,7 +68,7 @@ impl KeyIndex {
     }
 
     pub(super) fn get(&self, id: &[u8]) -> Option<&Arc<KeyEntry>> {
-        self.table.find(id_hash(id), |e| e.id_bytes() == id)
+        self.table.get(id)
     }
 
     pub(super) fn entries(&self) -> impl Iterator<Item = &Arc<KeyEntry>> {
@@ -85,50 +81,40 @@ impl KeyIndex {
         &mut self,
         record: &KeyRecord,
         grants: &mut RecentGrants<'_>,
-        format: &KeyFormat,
+        format: &CredentialFormat,
     ) {
         if let Some(owner) = &record.owner {
             self.owners.insert(record.id.clone(), owner.clone());
         }
         let grant = grants.of(&record.roles);
         match KeyEntry::new(record, grant, Counters::default(), format) {
-            Some(entry) => {
-                let hash = id_hash(entry.id_bytes());
-                self.table.insert_unique(hash, Arc::new(entry), hasher);
-            }
+            Some(entry) => self.table.insert_new(Arc::new(entry)),
             None => tracing::error!(id = %record.id, "a stored key is malformed; it is left out"),
         }
     }
 
     /// Applies one change from the store: a new key, a changed one, or a deletion.
-    pub(super) fn apply(&mut self, change: KeyChange, grants: &Grants, format: &KeyFormat) {
+    pub(super) fn apply(&mut self, change: KeyChange, grants: &Grants, format: &CredentialFormat) {
         let id = change.id.as_bytes();
-        let hash = id_hash(id);
-        let existing = self.table.find_entry(hash, |e| e.id_bytes() == id).ok();
         self.owners.remove(&change.id);
         if let Some(owner) = change.record.as_ref().and_then(|r| r.owner.clone()) {
             self.owners.insert(change.id.clone(), owner);
         }
         let Some(record) = change.record else {
-            if let Some(entry) = existing {
-                entry.remove();
-            }
+            self.table.remove(id);
             return;
         };
         let grant = grants.of(&record.roles);
-        let counters = match existing {
-            Some(entry) if entry.get().same_identity(&record, &grant) => {
-                entry.get().set_state(&record);
-                return;
-            }
-            // Renamed or re-roled: a new entry, carrying the counts.
-            Some(entry) => entry.remove().0.counters(),
-            None => Counters::default(),
-        };
+        if let Some(entry) = self.table.get(id)
+            && entry.same_identity(&record, &grant)
+        {
+            entry.set_state(&record);
+            return;
+        }
+        // New, or renamed or re-roled: a new entry, carrying the counts.
+        let counters = self.table.remove(id).map_or_else(Counters::default, |e| e.counters());
         match KeyEntry::new(&record, grant, counters, format) {
-            Some(entry) => {
-                self.table.insert_unique(hash, Arc::new(entry), hasher);
-            }
+            Some(entry) => self.table.insert_new(Arc::new(entry)),
             None => tracing::error!(id = %record.id, "a stored key is malformed; it is left out"),
         }
     }

@@ -1,12 +1,10 @@
 //! API keys: their format, their in-memory index, and their lifecycle.
 
 mod entry;
-pub mod format;
 mod index;
 mod ring;
 
 pub use self::entry::KeyEntry;
-pub use self::format::{InvalidPrefix, KeyFormat, MalformedKey, ParsedKey};
 pub use self::ring::{KeyRing, KeyRingConfig};
 
 use crate::clock::Timestamp;

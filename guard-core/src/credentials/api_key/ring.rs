@@ -11,15 +11,16 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use compact_str::CompactString;
 
 use super::entry::KeyEntry;
-use super::format::{KeyFormat, hash_key};
 use super::index::{KeyIndex, RecentGrants};
 use super::{CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyState, NewKey, Renewed};
-use crate::authz::{Grants, Identity, Principal};
+use crate::authz::{Grants, Principal};
 use crate::clock::{Clock, DAY, Timestamp};
 use crate::config::MAX_TTL_DAYS;
+use crate::credentials::format::{CredentialFormat, hash_secret};
 use crate::credentials::user::UserDirectory;
 use crate::secret::Secret;
-use crate::store::{CredentialKind, KeyRecord, SharedStore, StoreError, Subject, catch_up};
+use crate::store::{KeyRecord, SharedStore, StoreError, catch_up};
+use crate::usage::{CredentialKind, Subject, load_counters};
 
 /// How many records one load or sync reads per store call.
 const PAGE: usize = 10_000;
@@ -28,7 +29,7 @@ const PAGE: usize = 10_000;
 #[derive(Debug, Clone)]
 pub struct KeyRingConfig {
     /// The shape of keys.
-    pub format: KeyFormat,
+    pub format: CredentialFormat,
     /// Lifetime of a key created or renewed without an explicit expiry, in days.
     pub default_ttl_days: u32,
 }
@@ -51,7 +52,7 @@ impl std::fmt::Debug for KeyRing {
 
 impl KeyRing {
     /// Loads every key, with its counters, from `store`.
-    pub async fn load(
+    pub(crate) async fn load(
         store: SharedStore,
         grants: Arc<Grants>,
         users: Arc<UserDirectory>,
@@ -68,24 +69,10 @@ impl KeyRing {
             index: RwLock::new(KeyIndex::with_capacity(count)),
         };
         ring.load_all().await?;
-        let mut after = None;
-        loop {
-            let page = ring.store.counters(CredentialKind::ApiKey, after.take(), PAGE).await?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(last.clone());
-            let index = ring.read_index();
-            for (id, counters) in &page {
-                index.set_counters(id, *counters);
-            }
-        }
-        let undeclared =
-            ring.read_index().entries().filter(|e| !e.grant().unknown.is_empty()).count();
-        if undeclared > 0 {
-            tracing::warn!(
-                keys = undeclared,
-                "stored API keys hold roles the policy no longer declares; those grant nothing"
-            );
-        }
+        load_counters(&ring.store, CredentialKind::ApiKey, |id, counters| {
+            ring.read_index().set_counters(id, counters);
+        })
+        .await?;
         Ok(ring)
     }
 
@@ -123,7 +110,7 @@ impl KeyRing {
     }
 
     /// The format of this ring's keys.
-    pub fn format(&self) -> &KeyFormat {
+    pub fn format(&self) -> &CredentialFormat {
         &self.config.format
     }
 
@@ -143,7 +130,7 @@ impl KeyRing {
         let parsed = self.config.format.parse(presented).map_err(|_| KeyRejection::Malformed)?;
         let index = self.read_index();
         let entry = index.get(parsed.id.as_bytes()).cloned().ok_or(KeyRejection::Unknown)?;
-        if !entry.hash_matches(&hash_key(parsed.hashed)) {
+        if !entry.hash_matches(&hash_secret(parsed.hashed)) {
             return Err(KeyRejection::Unknown);
         }
         if entry.is_owned() {
@@ -167,15 +154,17 @@ impl KeyRing {
 
     /// Creates a key, durably, and returns its plaintext (once).
     pub async fn create(&self, new: NewKey) -> Result<CreatedKey, KeyError> {
-        let roles = self.validate_roles(new.roles)?;
+        let roles =
+            self.grants.policy().validate_roles(new.roles).map_err(KeyError::UnknownRoles)?;
         if let Some(owner) = &new.owner {
             let user = self.users.get(owner).filter(|u| u.is_enabled());
             let user = user.ok_or(KeyError::UnknownOwner)?;
             let policy = self.grants.policy();
-            let held = |role: &String| {
+            let held = |role: &CompactString| {
                 policy.role(role).is_some_and(|i| user.user_grant().roles.contains(i))
             };
-            let beyond: Vec<String> = roles.iter().filter(|r| !held(r)).cloned().collect();
+            let beyond: Vec<String> =
+                roles.iter().filter(|r| !held(r)).map(|r| r.to_string()).collect();
             if !beyond.is_empty() {
                 return Err(KeyError::RolesBeyondOwner(beyond));
             }
@@ -188,7 +177,7 @@ impl KeyRing {
             hash: *generated.hash.as_bytes(),
             name: new.name.unwrap_or_default().into(),
             owner: new.owner.map(CompactString::from),
-            roles: roles.into_iter().map(CompactString::from).collect(),
+            roles,
             created_at: now,
             expires_at,
             revoked: false,
@@ -291,21 +280,6 @@ impl KeyRing {
         Ok((self.get(id)?, before))
     }
 
-    fn validate_roles(&self, roles: Vec<String>) -> Result<Vec<String>, KeyError> {
-        let policy = self.grants.policy();
-        let unknown: Vec<String> = roles.iter().filter(|r| !policy.has_role(r)).cloned().collect();
-        if !unknown.is_empty() {
-            return Err(KeyError::UnknownRoles(unknown));
-        }
-        let mut unique = Vec::with_capacity(roles.len());
-        for role in roles {
-            if !unique.contains(&role) {
-                unique.push(role);
-            }
-        }
-        Ok(unique)
-    }
-
     fn expires_at(&self, expiry: Expiry, now: Timestamp) -> Result<Option<Timestamp>, KeyError> {
         let in_days = |days: u32| {
             if (1..=MAX_TTL_DAYS).contains(&days) {
@@ -343,7 +317,7 @@ mod tests {
 
     fn ring(store: &SharedStore, clock: &ManualClock) -> KeyRing {
         let grants = Arc::new(Grants::new(Arc::new(Policy::new(&SPEC).unwrap())));
-        let config = KeyRingConfig { format: KeyFormat::default(), default_ttl_days: 15 };
+        let config = KeyRingConfig { format: CredentialFormat::default(), default_ttl_days: 15 };
         let clock: Arc<dyn Clock> = Arc::new(clock.clone());
         let users = pollster::block_on(UserDirectory::load(Arc::clone(store), Arc::clone(&grants)));
         let users = Arc::new(users.unwrap());
@@ -351,7 +325,7 @@ mod tests {
     }
 
     /// A key written to the store by someone else: its plaintext and record.
-    fn foreign_key(format: &KeyFormat, revoked: bool) -> (String, KeyRecord) {
+    fn foreign_key(format: &CredentialFormat, revoked: bool) -> (String, KeyRecord) {
         let generated = format.generate().unwrap();
         let record = KeyRecord {
             id: generated.id.as_str().into(),

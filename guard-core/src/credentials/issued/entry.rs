@@ -5,20 +5,20 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use compact_str::CompactString;
 
-use super::IssuedInfo;
+use super::{IssuedInfo, IssuedKind};
 use crate::authz::{Grant, Identity, PrincipalKind};
 use crate::clock::Timestamp;
-use crate::credentials::api_key::format::ID_LEN;
+use crate::credentials::format::{HashHead, ID_LEN};
+use crate::credentials::table::Identified;
 use crate::credentials::user::UserEntry;
-use crate::store::{Counters, CredentialKind, IssuedKind, IssuedRecord, Subject};
-use crate::usage::{Detail, Tracked, UsageSlot};
+use crate::store::IssuedRecord;
+use crate::usage::{Counters, Detail, Subject, Tracked, UsageSlot};
 
 /// A session or bearer token in the in-memory index.
 pub struct IssuedEntry {
     kind: IssuedKind,
     id: [u8; ID_LEN],
-    /// The first 128 bits of the blake3 hash (see the key entry).
-    hash_head: u128,
+    hash_head: HashHead,
     user_id: CompactString,
     user_generation: u32,
     created_at: Timestamp,
@@ -43,12 +43,6 @@ impl std::fmt::Debug for IssuedEntry {
     }
 }
 
-pub(super) fn hash_head(hash: &[u8; 32]) -> u128 {
-    let mut head = [0; 16];
-    head.copy_from_slice(&hash[..16]);
-    u128::from_le_bytes(head)
-}
-
 impl IssuedEntry {
     pub(super) fn new(
         record: &IssuedRecord,
@@ -62,7 +56,7 @@ impl IssuedEntry {
         Some(IssuedEntry {
             kind: record.kind,
             id,
-            hash_head: hash_head(&record.hash),
+            hash_head: HashHead::of(&record.hash),
             user_id: record.user_id.clone(),
             user_generation: record.user_generation,
             created_at: record.created_at,
@@ -103,10 +97,6 @@ impl IssuedEntry {
         std::str::from_utf8(&self.id).unwrap_or_default()
     }
 
-    pub(super) fn id_bytes(&self) -> &[u8] {
-        &self.id
-    }
-
     /// Session or token.
     pub fn kind(&self) -> IssuedKind {
         self.kind
@@ -117,8 +107,10 @@ impl IssuedEntry {
         &self.user_id
     }
 
+    /// Whether `hash` (of a presented credential's secret part) is this one's, in constant
+    /// time.
     pub(super) fn hash_matches(&self, hash: &blake3::Hash) -> bool {
-        hash_head(hash.as_bytes()) == self.hash_head
+        self.hash_head.matches(hash)
     }
 
     /// Whether it works at `now`: before its absolute expiry and, for a session, not idle
@@ -169,17 +161,15 @@ impl IssuedEntry {
     }
 }
 
-/// The usage subject kind of an issued credential.
-pub(super) fn credential_kind(kind: IssuedKind) -> CredentialKind {
-    match kind {
-        IssuedKind::Session => CredentialKind::Session,
-        IssuedKind::Token => CredentialKind::Token,
+impl Identified for IssuedEntry {
+    fn id_bytes(&self) -> &[u8] {
+        &self.id
     }
 }
 
 impl Tracked for IssuedEntry {
     fn subject(&self) -> Subject {
-        Subject::new(credential_kind(self.kind), self.id_str())
+        Subject::new(self.kind.credential_kind(), self.id_str())
     }
     fn usage_slot(&self) -> &UsageSlot {
         &self.usage

@@ -9,8 +9,31 @@ mod ring;
 pub use self::entry::IssuedEntry;
 pub use self::ring::{IssueError, IssuedRing, Lifetimes};
 
+use serde::{Deserialize, Serialize};
+
 use crate::clock::Timestamp;
-use crate::store::IssuedKind;
+use crate::usage::CredentialKind;
+
+/// Which kind of issued credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum IssuedKind {
+    /// A login session, carried in a cookie.
+    Session,
+    /// A bearer token from `/auth/token`.
+    Token,
+}
+
+impl IssuedKind {
+    /// The kind of credential whose usage is recorded.
+    pub fn credential_kind(self) -> CredentialKind {
+        match self {
+            IssuedKind::Session => CredentialKind::Session,
+            IssuedKind::Token => CredentialKind::Token,
+        }
+    }
+}
 
 /// The prefix of session credentials.
 pub const SESSION_PREFIX: &str = "gs";

@@ -2,20 +2,17 @@
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use hashbrown::HashTable;
-
-use super::entry::{IssuedEntry, credential_kind};
-use super::{IssuedInfo, IssuedRejection, SESSION_PREFIX, TOKEN_PREFIX};
+use super::entry::IssuedEntry;
+use super::{IssuedInfo, IssuedKind, IssuedRejection, SESSION_PREFIX, TOKEN_PREFIX};
 use crate::authz::Principal;
 use crate::clock::{Clock, Timestamp};
-use crate::credentials::api_key::KeyFormat;
-use crate::credentials::api_key::format::hash_key;
+use crate::credentials::format::{CredentialFormat, hash_secret};
+use crate::credentials::table::IdTable;
 use crate::credentials::user::{UserDirectory, UserEntry};
 use crate::random::RandomError;
 use crate::secret::Secret;
-use crate::store::{
-    Follows, IssuedChange, IssuedKind, IssuedRecord, SharedStore, StoreError, catch_up,
-};
+use crate::store::{Follows, IssuedChange, IssuedRecord, SharedStore, StoreError, catch_up};
+use crate::usage::load_counters;
 
 const PAGE: usize = 10_000;
 
@@ -59,7 +56,7 @@ impl Lifetimes {
 
 #[derive(Default)]
 struct Index {
-    table: HashTable<Arc<IssuedEntry>>,
+    table: IdTable<IssuedEntry>,
     cursor: u64,
 }
 
@@ -72,21 +69,12 @@ impl Follows for Index {
     }
 }
 
-fn hasher(entry: &Arc<IssuedEntry>) -> u64 {
-    id_hash(entry.id_bytes())
-}
-
-fn id_hash(id: &[u8]) -> u64 {
-    id.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
 /// The sessions and bearer tokens of one guard.
 pub struct IssuedRing {
     store: SharedStore,
     clock: Arc<dyn Clock>,
     users: Arc<UserDirectory>,
-    sessions: KeyFormat,
-    tokens: KeyFormat,
+
     lifetimes: Lifetimes,
     index: RwLock<Index>,
 }
@@ -111,38 +99,22 @@ pub enum IssueError {
 
 impl IssuedRing {
     /// Loads every live session and token from `store`.
-    pub async fn load(
+    pub(crate) async fn load(
         store: SharedStore,
         clock: Arc<dyn Clock>,
         users: Arc<UserDirectory>,
         lifetimes: Lifetimes,
     ) -> Result<Self, StoreError> {
-        let ring = IssuedRing {
-            store,
-            clock,
-            users,
-            sessions: KeyFormat::new(SESSION_PREFIX)
-                .map_err(|e| StoreError::Damaged(e.to_string()))?,
-            tokens: KeyFormat::new(TOKEN_PREFIX).map_err(|e| StoreError::Damaged(e.to_string()))?,
-            lifetimes,
-            index: RwLock::new(Index::default()),
-        };
+        let ring =
+            IssuedRing { store, clock, users, lifetimes, index: RwLock::new(Index::default()) };
         ring.sync().await?;
         for kind in [IssuedKind::Session, IssuedKind::Token] {
-            let mut after = None;
-            loop {
-                let page = ring.store.counters(credential_kind(kind), after.take(), PAGE).await?;
-                let Some((last, _)) = page.last() else { break };
-                after = Some(last.clone());
-                let index = ring.read();
-                for (id, counters) in &page {
-                    if let Some(entry) =
-                        index.table.find(id_hash(id.as_bytes()), |e| e.id_bytes() == id.as_bytes())
-                    {
-                        entry.set_counters(*counters);
-                    }
+            load_counters(&ring.store, kind.credential_kind(), |id, counters| {
+                if let Some(entry) = ring.get(id) {
+                    entry.set_counters(counters);
                 }
-            }
+            })
+            .await?;
         }
         Ok(ring)
     }
@@ -159,10 +131,12 @@ impl IssuedRing {
     }
 
     /// The format of sessions or tokens.
-    pub fn format(&self, kind: IssuedKind) -> &KeyFormat {
+    pub fn format(&self, kind: IssuedKind) -> &'static CredentialFormat {
+        static SESSIONS: CredentialFormat = CredentialFormat::fixed(SESSION_PREFIX);
+        static TOKENS: CredentialFormat = CredentialFormat::fixed(TOKEN_PREFIX);
         match kind {
-            IssuedKind::Session => &self.sessions,
-            _ => &self.tokens,
+            IssuedKind::Session => &SESSIONS,
+            IssuedKind::Token => &TOKENS,
         }
     }
 
@@ -192,10 +166,9 @@ impl IssuedRing {
         presented: &[u8],
     ) -> Result<Arc<IssuedEntry>, IssuedRejection> {
         let parsed = self.format(kind).parse(presented).map_err(|_| IssuedRejection::Malformed)?;
-        let id = parsed.id.as_bytes();
-        let entry = self.read().table.find(id_hash(id), |e| e.id_bytes() == id).cloned();
-        let entry = entry.filter(|e| e.kind() == kind).ok_or(IssuedRejection::Unknown)?;
-        if !entry.hash_matches(&hash_key(parsed.hashed)) {
+        let entry = self.get(parsed.id).filter(|e| e.kind() == kind);
+        let entry = entry.ok_or(IssuedRejection::Unknown)?;
+        if !entry.hash_matches(&hash_secret(parsed.hashed)) {
             return Err(IssuedRejection::Unknown);
         }
         Ok(entry)
@@ -229,17 +202,22 @@ impl IssuedRing {
             idle_timeout,
             revoked: false,
         };
+        let info = IssuedInfo {
+            id: generated.id,
+            kind,
+            user_id: record.user_id.to_string(),
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+            last_seen_at: None,
+        };
         self.store.insert_issued(record).await?;
         self.sync().await?;
-        let info = self.get(&generated.id).map(|e| e.info()).ok_or_else(|| {
-            StoreError::Damaged("an issued credential is missing from the index".into())
-        })?;
         Ok((Secret::new(generated.plaintext), info))
     }
 
     /// The session or token with this id.
     pub fn get(&self, id: &str) -> Option<Arc<IssuedEntry>> {
-        self.read().table.find(id_hash(id.as_bytes()), |e| e.id_bytes() == id.as_bytes()).cloned()
+        self.read().table.get(id.as_bytes()).cloned()
     }
 
     /// Ends (deletes) one, by id; `false` if there is none.
@@ -294,12 +272,7 @@ impl IssuedRing {
         let theirs: Vec<Arc<IssuedEntry>> =
             index.table.iter().filter(|e| e.user_id() == user_id).cloned().collect();
         for old in theirs {
-            let id = old.id_bytes();
-            if let Ok(entry) = index.table.find_entry(id_hash(id), |e| e.id_bytes() == id) {
-                entry.remove();
-            }
-            let fresh = Arc::new(old.with_user(user.clone()));
-            index.table.insert_unique(id_hash(fresh.id_bytes()), fresh, hasher);
+            index.table.insert(Arc::new(old.with_user(user.clone())));
         }
     }
 
@@ -321,15 +294,11 @@ impl IssuedRing {
 }
 
 fn apply(index: &mut Index, change: IssuedChange, users: &UserDirectory) {
-    let id = change.id.as_bytes();
-    let hash = id_hash(id);
-    let counters = match index.table.find_entry(hash, |e| e.id_bytes() == id) {
-        Ok(entry) => entry.remove().0.usage_counters(),
-        Err(_) => Default::default(),
-    };
+    let counters = index.table.remove(change.id.as_bytes()).map(|e| e.usage_counters());
     if let Some(record) = change.record
-        && let Some(entry) = IssuedEntry::new(&record, counters, users.get(&record.user_id))
+        && let Some(entry) =
+            IssuedEntry::new(&record, counters.unwrap_or_default(), users.get(&record.user_id))
     {
-        index.table.insert_unique(hash, Arc::new(entry), hasher);
+        index.table.insert_new(Arc::new(entry));
     }
 }

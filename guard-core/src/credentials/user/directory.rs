@@ -47,7 +47,7 @@ impl std::fmt::Debug for UserDirectory {
 
 impl UserDirectory {
     /// Loads every user from `store`.
-    pub async fn load(store: SharedStore, grants: Arc<Grants>) -> Result<Self, StoreError> {
+    pub(crate) async fn load(store: SharedStore, grants: Arc<Grants>) -> Result<Self, StoreError> {
         let directory = UserDirectory { store, grants, index: RwLock::new(Index::default()) };
         directory.sync().await?;
         Ok(directory)

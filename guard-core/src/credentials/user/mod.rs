@@ -8,6 +8,7 @@ pub use self::directory::UserDirectory;
 pub use self::entry::UserEntry;
 
 use crate::clock::Timestamp;
+use crate::credentials::api_key::KeyError;
 use crate::credentials::password::PasswordError;
 use crate::random::RandomError;
 use crate::store::StoreError;
@@ -83,9 +84,21 @@ pub enum UserError {
     /// Randomness was unavailable.
     #[error(transparent)]
     Random(#[from] RandomError),
+    /// The keys the user owns could not be changed with it.
+    #[error("the user's keys: {0}")]
+    Keys(KeyError),
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+}
+
+impl From<KeyError> for UserError {
+    fn from(error: KeyError) -> Self {
+        match error {
+            KeyError::Store(store) => store.into(),
+            other => UserError::Keys(other),
+        }
+    }
 }
 
 impl From<StoreError> for UserError {

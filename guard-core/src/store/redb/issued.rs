@@ -6,9 +6,8 @@ use super::log::{self, Entry, Logged};
 use super::schema::{ISSUED, ISSUED_BY_USER};
 use super::{RedbStore, db_err, usage};
 use crate::clock::Timestamp;
-use crate::store::{
-    Changes, CredentialKind, IssuedChange, IssuedRecord, IssuedStore, StoreError, Subject,
-};
+use crate::store::{Changes, IssuedChange, IssuedRecord, IssuedStore, StoreError};
+use crate::usage::{CredentialKind, Subject};
 
 /// How long the deletion of a session or token stays in the log for another process to see
 /// it: a follower that syncs less often than this reloads instead.

@@ -10,7 +10,8 @@ use serde::Deserialize;
 use super::db_err;
 use super::schema::{COUNTERS, KEYS, META, RECENT, ROLLUP_MINUTES, ROLLUPS};
 use crate::clock::{MINUTE, Timestamp, period_start};
-use crate::store::{CredentialKind, KeyRecord, RequestMethod, StoreError, UsageOutcome};
+use crate::store::{KeyRecord, StoreError};
+use crate::usage::{CredentialKind, RequestMethod, UsageOutcome};
 
 const V1_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("guard_api_keys");
 const V1_COUNTERS: TableDefinition<&str, &[u8]> = TableDefinition::new("guard_key_counters");
@@ -163,7 +164,8 @@ mod tests {
 
     use super::*;
     use crate::store::redb::schema::SCHEMA_VERSION_KEY;
-    use crate::store::{Counters, KeyStore, RedbStore, Subject, UsageStore};
+    use crate::store::{KeyStore, RedbStore, UsageStore};
+    use crate::usage::{Counters, Subject};
 
     /// A version 1 file as the previous release wrote it: two keys, counters, three usage
     /// records of one key in two minutes.

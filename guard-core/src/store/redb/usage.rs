@@ -5,9 +5,10 @@ use redb::{ReadableDatabase, ReadableTable, Table, WriteTransaction};
 use super::schema::{COUNTERS, ISSUED, KEYS, RECENT, ROLLUP_MINUTES, ROLLUPS, RecentRow};
 use super::{RedbStore, db_err};
 use crate::clock::Timestamp;
-use crate::store::{
-    Counters, CredentialKind, RecentUse, RequestMethod, Rollup, StoreError, Subject, SubjectUsage,
-    UsageBatch, UsageOutcome, UsageStore,
+use crate::store::{StoreError, UsageStore};
+use crate::usage::{
+    Counters, CredentialKind, RecentUse, RequestMethod, Rollup, Subject, SubjectUsage, UsageBatch,
+    UsageOutcome,
 };
 
 const NEVER: i64 = i64::MIN;
