@@ -4,7 +4,7 @@
 //! credential (wrong, revoked, expired, malformed), so a client learns nothing about which.
 //! A 500 says nothing of its cause; the cause goes to the log.
 //!
-//! The application may replace the body of every 401, 403, 429 and 500 the guard produces
+//! The application may replace the body of every 401, 403, 429, 500 and 503 the guard produces
 //! with [`GuardBuilder::error_response`](crate::GuardBuilder::error_response); the status and
 //! `WWW-Authenticate` stay. Guard errors carry a mark in their response extensions, and the
 //! guard's layer hands marked responses to the hook on their way out.
@@ -38,7 +38,7 @@ struct ErrorMark {
 
 /// The statuses whose bodies the hook replaces.
 fn hookable(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 401 | 403 | 429 | 500)
+    matches!(status.as_u16(), 401 | 403 | 429 | 500 | 503)
 }
 
 /// Hands a marked guard error to `hook`, keeping its status and challenge.
@@ -84,6 +84,11 @@ pub enum Rejection {
     },
     /// 500: the guard is misconfigured or failed; the cause was logged.
     Internal,
+    /// 503: the credentials cannot be checked now; try again after `retry_after`.
+    Unavailable {
+        /// How long the client should wait (sent in whole seconds, at least one).
+        retry_after: Duration,
+    },
 }
 
 impl Rejection {
@@ -96,6 +101,7 @@ impl Rejection {
             Rejection::Forbidden => StatusCode::FORBIDDEN,
             Rejection::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Rejection::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Rejection::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -108,6 +114,7 @@ impl Rejection {
             Rejection::Forbidden => "forbidden",
             Rejection::Throttled { .. } => "rate_limited",
             Rejection::Internal => "internal",
+            Rejection::Unavailable { .. } => "unavailable",
         }
     }
 
@@ -119,6 +126,9 @@ impl Rejection {
             Rejection::Forbidden => "the credentials do not grant access to this resource",
             Rejection::Throttled { .. } => "too many attempts; try again later",
             Rejection::Internal => "internal error",
+            Rejection::Unavailable { .. } => {
+                "the credentials cannot be checked now; try again shortly"
+            }
         }
     }
 }
@@ -131,7 +141,7 @@ impl IntoResponse for Rejection {
             | Rejection::InvalidCredentials { challenge } => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
             }
-            Rejection::Throttled { retry_after } => {
+            Rejection::Throttled { retry_after } | Rejection::Unavailable { retry_after } => {
                 response.headers_mut().insert(header::RETRY_AFTER, retry_after_value(retry_after));
             }
             Rejection::Forbidden | Rejection::Internal => {}

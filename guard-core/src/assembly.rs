@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::BoxFuture;
 use crate::accounts::Accounts;
@@ -26,6 +27,7 @@ use crate::credentials::password::{PasswordConfig, Passwords};
 use crate::credentials::throttle::{LoginThrottle, ThrottleConfig};
 use crate::credentials::user::UserDirectory;
 use crate::error::Error;
+use crate::follow::{Followed, Follower};
 use crate::maintenance::Maintenance;
 use crate::secret::Secret;
 use crate::store::{RedbStore, SharedStore, StoreError};
@@ -98,6 +100,10 @@ pub struct Settings {
     pub throttle: ThrottleConfig,
     /// How long sessions and tokens work.
     pub lifetimes: Lifetimes,
+    /// On a store other instances write to: how often this instance looks for their writes
+    /// besides when the store signals them (default 1 s), which bounds how late a write is
+    /// seen if a signal is lost.
+    pub sync_interval: Duration,
     /// What the environment says, used for every setting left `None`.
     pub env: EnvConfig,
 }
@@ -123,6 +129,7 @@ impl Settings {
             passwords: PasswordConfig::default(),
             throttle: ThrottleConfig::default(),
             lifetimes: Lifetimes::default(),
+            sync_interval: Duration::from_secs(1),
             env: EnvConfig::default(),
         }
     }
@@ -135,7 +142,6 @@ impl Settings {
 /// so that nothing can change the store behind the indexes' back.
 pub struct Core {
     policy: Arc<Policy>,
-    store: SharedStore,
     clock: Arc<dyn Clock>,
     context: AuthContext,
     keys: Arc<KeyRing>,
@@ -143,6 +149,7 @@ pub struct Core {
     usage: Arc<Usage>,
     admin: Arc<AdminGate>,
     maintenance: Maintenance,
+    follower: Option<Follower>,
 }
 
 impl std::fmt::Debug for Core {
@@ -222,21 +229,34 @@ impl Core {
             )
             .await?,
         );
-        let maintenance = Maintenance::start(Arc::clone(&issued))
-            .map_err(|source| Error::Thread { name: "maintenance", source })?;
         let accounts = Arc::new(Accounts::new(
             users,
             issued,
             Arc::clone(&keys),
             passwords,
-            LoginThrottle::new(settings.throttle),
+            LoginThrottle::new(settings.throttle, Arc::clone(&store)),
             Arc::clone(&clock),
         ));
+        let maintenance = Maintenance::start(Arc::clone(&accounts))
+            .map_err(|source| Error::Thread { name: "maintenance", source })?;
         let established = admin_secret::establish(configured_secret.as_deref(), &store).await?;
         let admin = Arc::new(AdminGate::new(&established, Arc::clone(&store)));
         let context = AuthContext::new(Arc::clone(&policy), Arc::clone(&clock));
+        let follower = match store.watch() {
+            None => None,
+            Some(signal) => {
+                let followed = Followed {
+                    keys: Arc::clone(&keys),
+                    accounts: Arc::clone(&accounts),
+                    admin: Arc::clone(&admin),
+                };
+                let follower = Follower::start(signal, settings.sync_interval, followed)
+                    .map_err(|source| Error::Thread { name: "follower", source })?;
+                Some(follower)
+            }
+        };
         let core =
-            Core { policy, store, clock, context, keys, accounts, usage, admin, maintenance };
+            Core { policy, clock, context, keys, accounts, usage, admin, maintenance, follower };
         Ok(Opened { core, generated_admin_secret: established.generated })
     }
 
@@ -275,14 +295,11 @@ impl Core {
         &self.admin
     }
 
-    /// The store, for guard-core's own tests.
-    #[cfg(test)]
-    pub(crate) fn store(&self) -> &SharedStore {
-        &self.store
-    }
-
     /// Writes all gathered usage and stops the background threads.
     pub fn shutdown(&self) {
+        if let Some(follower) = &self.follower {
+            follower.stop();
+        }
         self.maintenance.stop();
         self.usage.shutdown();
     }

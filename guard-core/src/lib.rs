@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod credentials;
 mod error;
+mod follow;
 mod maintenance;
 mod random;
 pub mod secret;

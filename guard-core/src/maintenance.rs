@@ -1,11 +1,12 @@
 //! A background thread for what must happen now and then, off the request path: dropping
-//! expired sessions and tokens, from memory and from the store.
+//! expired sessions and tokens, from memory and from the store, and forgetting idle login
+//! failures. (The usage writer has its own thread.)
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::credentials::issued::IssuedRing;
+use crate::accounts::Accounts;
 
 /// How often the maintenance runs.
 const EVERY: Duration = Duration::from_secs(60);
@@ -17,27 +18,33 @@ pub(crate) struct Maintenance {
 }
 
 impl Maintenance {
-    pub(crate) fn start(issued: Arc<IssuedRing>) -> std::io::Result<Self> {
+    pub(crate) fn start(accounts: Arc<Accounts>) -> std::io::Result<Self> {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = Arc::clone(&stop);
-        let thread = std::thread::Builder::new().name("guard-maintenance".into()).spawn(move || {
-            let (stopped, wake) = &*signal;
-            loop {
-                let guard = stopped.lock().unwrap_or_else(PoisonError::into_inner);
-                let (guard, _) = wake
-                    .wait_timeout_while(guard, EVERY, |stopped| !*stopped)
-                    .unwrap_or_else(PoisonError::into_inner);
-                if *guard {
-                    return;
+        let thread =
+            std::thread::Builder::new().name("guard-maintenance".into()).spawn(move || {
+                let (stopped, wake) = &*signal;
+                loop {
+                    let guard = stopped.lock().unwrap_or_else(PoisonError::into_inner);
+                    let (guard, _) = wake
+                        .wait_timeout_while(guard, EVERY, |stopped| !*stopped)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    if *guard {
+                        return;
+                    }
+                    drop(guard);
+                    match pollster::block_on(accounts.sweep()) {
+                        Ok((expired, forgotten)) => tracing::debug!(
+                            expired,
+                            forgotten,
+                            "expired sessions and tokens dropped, idle login failures forgotten"
+                        ),
+                        Err(error) => {
+                            tracing::error!(%error, "maintenance could not finish; will retry")
+                        }
+                    }
                 }
-                drop(guard);
-                match pollster::block_on(issued.sweep()) {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(expired = n, "expired sessions and tokens dropped"),
-                    Err(error) => tracing::error!(%error, "expired sessions and tokens could not be dropped"),
-                }
-            }
-        })?;
+            })?;
         Ok(Maintenance { stop, thread: Mutex::new(Some(thread)) })
     }
 

@@ -68,6 +68,9 @@ impl Authenticator for BasicAuthenticator {
                     retry_after: Duration::from_secs(u64::try_from(retry_after).unwrap_or(1)),
                 },
                 Err(LoginError::Busy) => Outcome::Throttled { retry_after: Duration::from_secs(1) },
+                Err(LoginError::Unavailable) => {
+                    Outcome::Unavailable { retry_after: Duration::from_secs(1) }
+                }
                 Err(_) => Outcome::rejected("wrong user name or password"),
             }
         })

@@ -140,7 +140,7 @@ impl GuardBuilder {
         self
     }
 
-    /// Replaces the body of every 401, 403, 429 and 500 the guard produces. The status and
+    /// Replaces the body of every 401, 403, 429, 500 and 503 the guard produces. The status and
     /// `WWW-Authenticate` (and `Retry-After`) are kept whatever `hook` returns.
     ///
     /// ```no_run

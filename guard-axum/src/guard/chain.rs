@@ -117,6 +117,7 @@ fn conclude(guard: &Guard, parts: &Parts, request: &AuthRequest<'_>, outcome: Ou
             Err(guard.invalid_credentials())
         }
         Outcome::Throttled { retry_after } => Err(Rejection::Throttled { retry_after }),
+        Outcome::Unavailable { retry_after } => Err(Rejection::Unavailable { retry_after }),
         Outcome::Forbidden(reason) => {
             tracing::debug!(reason, "credentials refused for this request");
             Err(Rejection::Forbidden)

@@ -64,6 +64,8 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
     }
 
+    /// A store failure: 503 with `Retry-After` while the database cannot be reached (the
+    /// cause is logged once per request), otherwise a 500.
     pub(crate) fn store(error: &StoreError) -> Self {
         match error {
             StoreError::Cancelled => Self::new(
@@ -71,8 +73,22 @@ impl ApiError {
                 "unavailable",
                 "the server is shutting down",
             ),
+            StoreError::Unavailable(_) => {
+                tracing::warn!(%error, "a write was refused: the database cannot be reached");
+                Self::unavailable()
+            }
             other => Self::internal(other),
         }
+    }
+
+    /// 503: the database cannot be reached; the client is told to retry shortly.
+    pub(crate) fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the database cannot be reached; try again shortly",
+        )
+        .retry_after(2)
     }
 }
 
@@ -139,6 +155,15 @@ impl From<guard_core::credentials::user::UserError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user")
             }
             UserError::Store(store) => ApiError::store(&store),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<guard_core::credentials::issued::IssueError> for ApiError {
+    fn from(error: guard_core::credentials::issued::IssueError) -> Self {
+        match error {
+            guard_core::credentials::issued::IssueError::Store(store) => ApiError::store(&store),
             other => ApiError::internal(&other),
         }
     }

@@ -147,7 +147,7 @@ pub(crate) async fn login(
     let now = guard.core().clock().now();
     let (secret, info) = match accounts.issued().issue(IssuedKind::Session, &user, now).await {
         Ok(issued) => issued,
-        Err(error) => return failed(ApiError::internal(&error)),
+        Err(error) => return failed(ApiError::from(error)),
     };
     tracing::info!(user = user.user_id(), session = %info.id, "logged in");
     let lifetimes = accounts.issued().lifetimes();
@@ -182,6 +182,7 @@ pub(crate) fn login_error(error: LoginError) -> ApiError {
         )
         .retry_after(retry_after),
         LoginError::Busy => ApiError::busy(),
+        LoginError::Unavailable => ApiError::unavailable(),
         other => ApiError::internal(&other),
     }
 }

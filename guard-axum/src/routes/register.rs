@@ -52,6 +52,7 @@ pub(crate) async fn register(
             error.retry_after(retry_after).into_response()
         }
         Err(RegisterError::User(error)) => ApiError::from(error).into_response(),
+        Err(RegisterError::Store(error)) => ApiError::store(&error).into_response(),
         Err(other) => ApiError::internal(&other).into_response(),
     }
 }

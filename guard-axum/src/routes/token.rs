@@ -7,8 +7,9 @@ use axum::http::header::{CACHE_CONTROL, PRAGMA, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use guard_core::accounts::LoginError;
-use guard_core::credentials::issued::IssuedKind;
+use guard_core::credentials::issued::{IssueError, IssuedKind};
 use guard_core::credentials::jwt::Jwt;
+use guard_core::store::StoreError;
 use serde::{Deserialize, Serialize};
 
 use super::body::{Format, read};
@@ -29,6 +30,18 @@ impl OAuthError {
 
     fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+}
+
+/// 503: the database cannot be reached, so no token can be issued now.
+fn unavailable() -> OAuthError {
+    OAuthError {
+        retry_after: Some(2),
+        ..OAuthError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the database cannot be reached; try again shortly",
+        )
     }
 }
 
@@ -112,6 +125,7 @@ pub(crate) async fn token(
                 "too busy; try again shortly",
             )
         },
+        LoginError::Unavailable => unavailable(),
         other => {
             tracing::error!(error = %other, "a token could not be issued");
             OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error")
@@ -125,14 +139,14 @@ pub(crate) async fn token(
     };
     let access_token = match (&guard.logins().jwt, guard.logins().issue_jwts) {
         (Some(jwt), true) => jwt.issue(&user, now, lifetime).map_err(|e| failed(&e))?,
-        _ => accounts
-            .issued()
-            .issue(IssuedKind::Token, &user, now)
-            .await
-            .map_err(|e| failed(&e))?
-            .0
-            .expose()
-            .to_owned(),
+        _ => match accounts.issued().issue(IssuedKind::Token, &user, now).await {
+            Ok((token, _)) => token.expose().to_owned(),
+            Err(IssueError::Store(StoreError::Unavailable(error))) => {
+                tracing::warn!(%error, "a token was refused: the database cannot be reached");
+                return Err(unavailable());
+            }
+            Err(error) => return Err(failed(&error)),
+        },
     };
     tracing::info!(user = user.user_id(), "token issued");
     let mut response =

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use super::Accounts;
 use crate::credentials::password::PasswordError;
-use crate::credentials::throttle::{Account, UNKNOWN_ADDRESS};
+use crate::credentials::throttle::{Account, Refused, UNKNOWN_ADDRESS};
 use crate::credentials::user::name::normalize;
 use crate::credentials::user::{UserEntry, UserError};
 use crate::store::UserRecord;
@@ -30,6 +30,10 @@ pub enum LoginError {
     /// Too many passwords are being checked.
     #[error("too many logins at once; try again shortly")]
     Busy,
+    /// The database cannot be reached, so the attempt could not be counted (the cause was
+    /// logged): try again shortly.
+    #[error("logins cannot be checked now; try again shortly")]
+    Unavailable,
     /// The check itself failed (the cause was logged).
     #[error("the login could not be checked")]
     Failed,
@@ -59,15 +63,21 @@ impl Accounts {
             );
         }
         let address = client.unwrap_or(UNKNOWN_ADDRESS);
-        let attempt = self
-            .throttle
-            .begin(&account, address, now)
-            .map_err(|retry_after| LoginError::Throttled { retry_after })?;
+        let attempt = match self.throttle.begin(&account, address, now).await {
+            Ok(attempt) => attempt,
+            Err(Refused::Wait(retry_after)) => return Err(LoginError::Throttled { retry_after }),
+            Err(error) => {
+                tracing::error!(%error, "a login could not be counted; refused");
+                return Err(LoginError::Unavailable);
+            }
+        };
         let verified =
             match self.passwords.verify(password, user.as_ref().map(|u| u.password_hash())).await {
                 Ok(verified) => verified,
                 Err(error) => {
-                    self.throttle.abandoned(attempt);
+                    if let Err(store) = self.throttle.abandoned(attempt).await {
+                        tracing::warn!(error = %store, "an abandoned login stays counted");
+                    }
                     return Err(match error {
                         PasswordError::Busy => LoginError::Busy,
                         other => {
@@ -87,7 +97,9 @@ impl Accounts {
                     && current.generation() == checked.generation()
                     && current.password_hash() == checked.password_hash() =>
             {
-                self.throttle.succeeded(attempt);
+                if let Err(error) = self.throttle.succeeded(attempt, now).await {
+                    tracing::warn!(%error, "a successful login stays counted as a failure");
+                }
                 if verified.rehash {
                     self.rehash(&current, password).await;
                 }

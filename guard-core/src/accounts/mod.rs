@@ -19,7 +19,7 @@ use crate::credentials::throttle::LoginThrottle;
 use crate::credentials::user::name::normalize;
 use crate::credentials::user::{NewUser, UserDirectory, UserError, UserInfo, UserPatch};
 use crate::random;
-use crate::store::UserRecord;
+use crate::store::{StoreError, UserRecord};
 
 pub use self::login::LoginError;
 pub use self::register::RegisterError;
@@ -69,6 +69,24 @@ impl Accounts {
     /// Password hashing.
     pub fn passwords(&self) -> &Arc<Passwords> {
         &self.passwords
+    }
+
+    /// Applies what changed in the store since the users, sessions and tokens last looked
+    /// (another instance's writes): users first, so that what was issued to a changed user
+    /// stands for the user as they are now.
+    pub(crate) async fn sync(&self) -> Result<(), StoreError> {
+        for id in self.users.sync().await? {
+            self.issued.refresh_user(&id);
+        }
+        self.issued.sync().await
+    }
+
+    /// Drops expired sessions and tokens, and forgets idle login failures; what the
+    /// maintenance thread does every minute.
+    pub(crate) async fn sweep(&self) -> Result<(u64, u64), StoreError> {
+        let expired = self.issued.sweep().await?;
+        let forgotten = self.throttle.prune(self.clock.now()).await?;
+        Ok((expired, forgotten))
     }
 
     fn validate_roles(&self, roles: Vec<String>) -> Result<Vec<CompactString>, UserError> {
@@ -185,7 +203,7 @@ mod tests {
     use crate::assembly::{Core, Settings, StoreChoice};
     use crate::authz::{PolicySpec, RoleSpec};
     use crate::credentials::issued::IssuedKind;
-    use crate::store::UserRecord;
+    use crate::store::{RedbStore, SharedStore, UserRecord};
 
     static SPEC: PolicySpec = PolicySpec::new(3, &["read"], &[RoleSpec::new("reader", &[], &[0])]);
 
@@ -193,7 +211,8 @@ mod tests {
     fn a_weak_stored_hash_is_replaced_at_the_next_successful_login() {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::new(&SPEC);
-        settings.store = Some(StoreChoice::File(dir.path().join("g.redb")));
+        let store: SharedStore = Arc::new(RedbStore::open(dir.path().join("g.redb")).unwrap());
+        settings.store = Some(StoreChoice::Shared(Arc::clone(&store)));
         settings.admin_secret = Some("a-test-admin-secret".into());
         let core = Core::open(settings).unwrap().core;
         let weak = Argon2::new(
@@ -215,14 +234,13 @@ mod tests {
             updated_at: 1,
             generation: 0,
         };
-        pollster::block_on(core.store().insert_user(record)).unwrap();
+        pollster::block_on(store.insert_user(record)).unwrap();
         let accounts = core.accounts();
         pollster::block_on(accounts.users().sync()).unwrap();
 
         let wrong = pollster::block_on(accounts.login("old", "wrong horse battery", None));
         assert_eq!(wrong.unwrap_err(), LoginError::Invalid);
-        let stored =
-            || pollster::block_on(core.store().get_user("AAAAAAAAAAAA".into())).unwrap().unwrap();
+        let stored = || pollster::block_on(store.get_user("AAAAAAAAAAAA".into())).unwrap().unwrap();
         assert_eq!(stored().password, weak, "a failed login changes nothing");
 
         let user =

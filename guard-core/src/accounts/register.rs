@@ -3,9 +3,10 @@
 use std::net::IpAddr;
 
 use super::Accounts;
-use crate::credentials::throttle::{Account, UNKNOWN_ADDRESS};
+use crate::credentials::throttle::{Account, Refused, UNKNOWN_ADDRESS};
 use crate::credentials::user::name::normalize;
 use crate::credentials::user::{NewUser, UserError, UserInfo};
+use crate::store::StoreError;
 
 /// Why a registration failed.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +21,9 @@ pub enum RegisterError {
     /// The user could not be created: an invalid name or password, a taken name.
     #[error(transparent)]
     User(#[from] UserError),
+    /// The attempt could not be counted.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl Accounts {
@@ -39,10 +43,13 @@ impl Accounts {
         // are slowed by it.
         let account = Account::unknown(normalize(&name).ok());
         let address = client.unwrap_or(UNKNOWN_ADDRESS);
-        let _attempt = self
-            .throttle
-            .begin(&account, address, now)
-            .map_err(|retry_after| RegisterError::Throttled { retry_after })?;
+        let _attempt = match self.throttle.begin(&account, address, now).await {
+            Ok(attempt) => attempt,
+            Err(Refused::Wait(retry_after)) => {
+                return Err(RegisterError::Throttled { retry_after });
+            }
+            Err(Refused::Store(error)) => return Err(error.into()),
+        };
         Ok(self.create_user(NewUser { name, password, roles }).await?)
     }
 }

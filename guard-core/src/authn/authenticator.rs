@@ -8,7 +8,9 @@
 //! - [`Outcome::Rejected`]: credentials of my kind were present and are wrong; stop, 401.
 //!   Invalid credentials never fall through to a weaker method;
 //! - [`Outcome::Throttled`]: too many attempts; stop, 429 with `Retry-After`;
-//! - [`Outcome::Forbidden`]: valid credentials this request may not use; stop, 403.
+//! - [`Outcome::Forbidden`]: valid credentials this request may not use; stop, 403;
+//! - [`Outcome::Unavailable`]: the credentials cannot be checked now; stop, 503 with
+//!   `Retry-After`.
 //!
 //! It answers through a [`Verdict`]: at once (`Verdict::Now`) when it decides from memory, as
 //! the built-in ones do, so the request path allocates nothing; or later (`Verdict::Later`,
@@ -154,6 +156,12 @@ pub enum Outcome {
     /// Valid credentials that this request may not use (a session cookie on a cross-site
     /// request that changes something): stop, 403. The reason is for the log.
     Forbidden(&'static str),
+    /// The credentials cannot be checked now (what checking them needs, the database, say,
+    /// cannot be reached): stop, 503, and try again after `retry_after`.
+    Unavailable {
+        /// How long the client should wait.
+        retry_after: Duration,
+    },
 }
 
 impl Outcome {

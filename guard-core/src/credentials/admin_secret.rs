@@ -87,18 +87,21 @@ pub(crate) async fn establish(
             generated: None,
         });
     }
-    if let Some(bytes) = store.meta(HASH_META_KEY.into()).await? {
-        let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-            StoreError::Damaged("the stored admin secret hash is not 32 bytes".into())
-        })?;
-        return Ok(Established {
-            secret: AdminSecret(blake3::Hash::from_bytes(bytes)),
-            source: SecretSource::Stored,
-            generated: None,
-        });
+    if let Some(secret) = stored(store).await? {
+        return Ok(Established { secret, source: SecretSource::Stored, generated: None });
     }
     let (secret, plaintext) = generate(store).await?;
     Ok(Established { secret, source: SecretSource::Generated, generated: Some(plaintext) })
+}
+
+/// The hash kept in the store, if there is one.
+async fn stored(store: &SharedStore) -> Result<Option<AdminSecret>, StoreError> {
+    let Some(bytes) = store.meta(HASH_META_KEY.into()).await? else { return Ok(None) };
+    let bytes: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| StoreError::Damaged("the stored admin secret hash is not 32 bytes".into()))?;
+    Ok(Some(AdminSecret(blake3::Hash::from_bytes(bytes))))
 }
 
 async fn generate(store: &SharedStore) -> Result<(AdminSecret, Secret), AdminSecretError> {
@@ -139,6 +142,21 @@ impl AdminGate {
     /// Whether `presented` is the admin secret (constant-time).
     pub fn verify(&self, presented: &[u8]) -> bool {
         self.secret.read().unwrap_or_else(PoisonError::into_inner).verify(presented)
+    }
+
+    /// Takes in a secret another instance rotated (a configured one never changes here).
+    pub(crate) async fn reload(&self) -> Result<(), StoreError> {
+        if self.source == SecretSource::Configured {
+            return Ok(());
+        }
+        if let Some(secret) = stored(&self.store).await? {
+            let mut current = self.secret.write().unwrap_or_else(PoisonError::into_inner);
+            if *current != secret {
+                tracing::info!("the admin secret was rotated elsewhere; the new one is in force");
+                *current = secret;
+            }
+        }
+        Ok(())
     }
 
     /// Replaces a generated secret with a new one, durably, and returns it (the only copy);

@@ -6,8 +6,9 @@
 //! request path; the box costs nothing that matters there.
 
 use super::{
-    Changes, IssuedChange, IssuedRecord, IssuedStore, KeyChange, KeyRecord, KeyStore, MetaStore,
-    StoreError, UsageStore, UserChange, UserRecord, UserStore,
+    Changes, FailureCount, FailureUpdate, IssuedChange, IssuedRecord, IssuedStore, KeyChange,
+    KeyRecord, KeyStore, MetaStore, StoreError, ThrottleStore, UsageStore, UserChange, UserRecord,
+    UserStore, WatchStore,
 };
 use crate::BoxFuture;
 use crate::clock::Timestamp;
@@ -17,7 +18,11 @@ use crate::usage::{Counters, CredentialKind, RecentUse, Rollup, Subject, UsageBa
 #[allow(missing_docs)]
 pub trait DynKeyStore: Send + Sync + 'static {
     fn insert_keys(&self, records: Vec<KeyRecord>) -> BoxFuture<'_, Result<(), StoreError>>;
-    fn update_key(&self, record: KeyRecord) -> BoxFuture<'_, Result<bool, StoreError>>;
+    fn update_key(
+        &self,
+        expected: KeyRecord,
+        record: KeyRecord,
+    ) -> BoxFuture<'_, Result<bool, StoreError>>;
     fn delete_key(&self, id: String) -> BoxFuture<'_, Result<bool, StoreError>>;
     fn get_key(&self, id: String) -> BoxFuture<'_, Result<Option<KeyRecord>, StoreError>>;
     fn count_keys(&self) -> BoxFuture<'_, Result<u64, StoreError>>;
@@ -32,8 +37,12 @@ impl<T: KeyStore> DynKeyStore for T {
     fn insert_keys(&self, records: Vec<KeyRecord>) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(KeyStore::insert_keys(self, records))
     }
-    fn update_key(&self, record: KeyRecord) -> BoxFuture<'_, Result<bool, StoreError>> {
-        Box::pin(KeyStore::update_key(self, record))
+    fn update_key(
+        &self,
+        expected: KeyRecord,
+        record: KeyRecord,
+    ) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(KeyStore::update_key(self, expected, record))
     }
     fn delete_key(&self, id: String) -> BoxFuture<'_, Result<bool, StoreError>> {
         Box::pin(KeyStore::delete_key(self, id))
@@ -129,14 +138,79 @@ impl<T: MetaStore> DynMetaStore for T {
     }
 }
 
-/// A whole store through `dyn`: what [`super::SharedStore`] points at.
+/// [`ThrottleStore`] through `dyn`.
+#[allow(missing_docs)]
+pub trait DynThrottleStore: Send + Sync + 'static {
+    fn update_failures(
+        &self,
+        keys: Vec<String>,
+        update: FailureUpdate,
+    ) -> BoxFuture<'_, Result<Vec<FailureCount>, StoreError>>;
+    fn known_address(
+        &self,
+        user: String,
+        address: String,
+    ) -> BoxFuture<'_, Result<bool, StoreError>>;
+    fn remember_address(
+        &self,
+        user: String,
+        address: String,
+        at: Timestamp,
+        keep: u32,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
+    fn prune_failures(&self, before: Timestamp) -> BoxFuture<'_, Result<u64, StoreError>>;
+}
+
+impl<T: ThrottleStore> DynThrottleStore for T {
+    fn update_failures(
+        &self,
+        keys: Vec<String>,
+        update: FailureUpdate,
+    ) -> BoxFuture<'_, Result<Vec<FailureCount>, StoreError>> {
+        Box::pin(ThrottleStore::update_failures(self, keys, update))
+    }
+    fn known_address(
+        &self,
+        user: String,
+        address: String,
+    ) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(ThrottleStore::known_address(self, user, address))
+    }
+    fn remember_address(
+        &self,
+        user: String,
+        address: String,
+        at: Timestamp,
+        keep: u32,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(ThrottleStore::remember_address(self, user, address, at, keep))
+    }
+    fn prune_failures(&self, before: Timestamp) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(ThrottleStore::prune_failures(self, before))
+    }
+}
+
+/// A whole store through `dyn`: what [`super::SharedStore`] points at. [`WatchStore`] has no
+/// `async fn` and is its own twin.
 pub trait DynStore:
-    DynKeyStore + DynUserStore + DynIssuedStore + DynUsageStore + DynMetaStore
+    DynKeyStore
+    + DynUserStore
+    + DynIssuedStore
+    + DynUsageStore
+    + DynMetaStore
+    + DynThrottleStore
+    + WatchStore
 {
 }
 
 impl<T> DynStore for T where
-    T: DynKeyStore + DynUserStore + DynIssuedStore + DynUsageStore + DynMetaStore
+    T: DynKeyStore
+        + DynUserStore
+        + DynIssuedStore
+        + DynUsageStore
+        + DynMetaStore
+        + DynThrottleStore
+        + WatchStore
 {
 }
 
@@ -192,7 +266,6 @@ impl<T: UserStore> DynUserStore for T {
 #[allow(missing_docs)]
 pub trait DynIssuedStore: Send + Sync + 'static {
     fn insert_issued(&self, record: IssuedRecord) -> BoxFuture<'_, Result<(), StoreError>>;
-    fn update_issued(&self, record: IssuedRecord) -> BoxFuture<'_, Result<bool, StoreError>>;
     fn delete_issued(&self, id: String, at: Timestamp) -> BoxFuture<'_, Result<bool, StoreError>>;
     fn delete_issued_to(
         &self,
@@ -212,9 +285,6 @@ pub trait DynIssuedStore: Send + Sync + 'static {
 impl<T: IssuedStore> DynIssuedStore for T {
     fn insert_issued(&self, record: IssuedRecord) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(IssuedStore::insert_issued(self, record))
-    }
-    fn update_issued(&self, record: IssuedRecord) -> BoxFuture<'_, Result<bool, StoreError>> {
-        Box::pin(IssuedStore::update_issued(self, record))
     }
     fn delete_issued(&self, id: String, at: Timestamp) -> BoxFuture<'_, Result<bool, StoreError>> {
         Box::pin(IssuedStore::delete_issued(self, id, at))

@@ -1,7 +1,5 @@
 //! Why a store failed. No backend's own types cross this seam: a backend fault is boxed.
 
-use std::path::PathBuf;
-
 /// A backend's own error, boxed so that no database type crosses the store seam.
 pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -10,32 +8,36 @@ pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[non_exhaustive]
 pub enum StoreError {
     /// The database could not be opened or created, or is not a database of this backend.
-    #[error("cannot open the guard database {path}: {source}")]
+    #[error("cannot open the guard database {location}: {source}")]
     Open {
-        /// The file or address.
-        path: PathBuf,
+        /// The file, or the address without its password.
+        location: String,
         /// What the backend reported.
         #[source]
         source: BackendError,
     },
     /// A database, but not one of guard's.
-    #[error("{path} is not a guard database: it holds tables guard did not create")]
+    #[error("{location} is not a guard database: it holds tables guard did not create")]
     Foreign {
-        /// The file or address.
-        path: PathBuf,
+        /// The file, or the address without its password.
+        location: String,
     },
     /// Written by a newer version of guard.
     #[error(
-        "{path} uses guard schema version {found}; this build reads up to {supported}: upgrade guard"
+        "{location} uses guard schema version {found}; this build reads up to {supported}: upgrade guard"
     )]
     NewerSchema {
-        /// The file or address.
-        path: PathBuf,
+        /// The file, or the address without its password.
+        location: String,
         /// The version in the database.
         found: u32,
         /// The newest version this build reads.
         supported: u32,
     },
+    /// The database cannot be reached now (down, restarting, unreachable, out of
+    /// connections, too slow to answer): worth trying again shortly.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(#[source] BackendError),
     /// A read or write failed in the backend.
     #[error("database error: {0}")]
     Backend(#[source] BackendError),
@@ -51,7 +53,8 @@ pub enum StoreError {
     /// A user's name (normalized) belongs to another user.
     #[error("the name is taken")]
     NameTaken,
-    /// A conditional write found the record changed since it was read.
+    /// A conditional write found the record changed since it was read (by another request
+    /// or another instance); nothing was written.
     #[error("the record changed since it was read")]
     Changed,
 }

@@ -36,6 +36,9 @@ pub struct IssuedRecord {
     pub idle_timeout: Option<i64>,
     /// Whether it was revoked (logged out, revoked, ended with its user).
     pub revoked: bool,
+    /// For a session: when it was last used, as written by usage at most once a minute (every
+    /// instance's uses count toward its idle timeout); `None` if never.
+    pub last_seen_at: Option<Timestamp>,
 }
 
 /// One change to the issued credentials.
@@ -48,12 +51,6 @@ pub trait IssuedStore: Send + Sync + 'static {
         &self,
         record: IssuedRecord,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Replaces one's record; `false` if there is none with its id.
-    fn update_issued(
-        &self,
-        record: IssuedRecord,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Deletes one at `at` (logout, revocation); `false` if there is no such credential.
     fn delete_issued(

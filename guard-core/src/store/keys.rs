@@ -50,9 +50,13 @@ pub trait KeyStore: Send + Sync + 'static {
         records: Vec<KeyRecord>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Replaces a key's record; `false` if there is no key with its id.
+    /// Replaces a key's record if it is still `expected` (what the caller read and changed),
+    /// in one transaction: `false` if there is no key with its id; [`StoreError::Changed`]
+    /// if another write came first (nothing is written), so that, say, a revocation made on
+    /// one instance is never undone by a change another instance read before it.
     fn update_key(
         &self,
+        expected: KeyRecord,
         record: KeyRecord,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 

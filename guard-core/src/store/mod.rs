@@ -7,7 +7,10 @@
 //! - [`UserStore`]: users, their names unique;
 //! - [`IssuedStore`]: sessions and bearer tokens, issued to users;
 //! - [`UsageStore`]: counters (written as deltas), per-minute rollups, the last requests;
-//! - [`MetaStore`]: named settings.
+//! - [`MetaStore`]: named settings;
+//! - [`ThrottleStore`]: failed logins, counted;
+//! - [`WatchStore`]: whether other processes write to it, and the [`ChangeSignal`] that
+//!   says when they may have.
 //!
 //! A backend implements them all (that makes it a [`Store`]); [`RedbStore`] is the embedded
 //! one every application gets by default. The traits use native `async fn` with `Send`
@@ -24,28 +27,40 @@ mod issued;
 mod keys;
 mod meta;
 mod redb;
+mod throttle;
 mod usage;
 mod users;
+mod watch;
 
 use std::sync::Arc;
 
 pub use self::changes::{Change, Changes};
 pub(crate) use self::changes::{Follows, catch_up};
 pub use self::dynamic::{
-    DynIssuedStore, DynKeyStore, DynMetaStore, DynStore, DynUsageStore, DynUserStore,
+    DynIssuedStore, DynKeyStore, DynMetaStore, DynStore, DynThrottleStore, DynUsageStore,
+    DynUserStore,
 };
 pub use self::error::{BackendError, StoreError};
 pub use self::issued::{IssuedChange, IssuedRecord, IssuedStore};
 pub use self::keys::{KeyChange, KeyRecord, KeyStore};
 pub use self::meta::MetaStore;
 pub use self::redb::{DEFAULT_CACHE_BYTES, RedbStore};
+pub use self::throttle::{FailureCount, FailureUpdate, ThrottleStore};
 pub use self::usage::UsageStore;
 pub use self::users::{UserChange, UserRecord, UserStore};
+pub use self::watch::{ChangeSignal, WatchStore};
 
-/// Everything the guard keeps: API keys, users, sessions and tokens, usage and settings.
-pub trait Store: KeyStore + UserStore + IssuedStore + UsageStore + MetaStore {}
+/// Everything the guard keeps: API keys, users, sessions and tokens, usage, settings and
+/// login throttling.
+pub trait Store:
+    KeyStore + UserStore + IssuedStore + UsageStore + MetaStore + ThrottleStore + WatchStore
+{
+}
 
-impl<T: KeyStore + UserStore + IssuedStore + UsageStore + MetaStore> Store for T {}
+impl<T> Store for T where
+    T: KeyStore + UserStore + IssuedStore + UsageStore + MetaStore + ThrottleStore + WatchStore
+{
+}
 
 /// A store as the guard holds it: shared, behind the boxed-future twins.
 pub type SharedStore = Arc<dyn DynStore>;

@@ -13,7 +13,9 @@ use crate::usage::{Counters, CredentialKind, RecentUse, Rollup, Subject, UsageBa
 /// rollups are added to, never overwritten.
 pub trait UsageStore: Send + Sync + 'static {
     /// Adds a batch in one durable transaction. Usage of a credential that does not exist
-    /// (any more) is dropped.
+    /// (any more) is dropped. A session's latest use also moves its record's
+    /// [`last_seen_at`](super::IssuedRecord::last_seen_at) forward, as a change to follow,
+    /// so that every instance sees the session alive.
     fn apply_usage(&self, batch: UsageBatch)
     -> impl Future<Output = Result<(), StoreError>> + Send;
 

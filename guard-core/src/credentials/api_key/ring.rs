@@ -220,12 +220,10 @@ impl KeyRing {
         let policy = self.grants.policy();
         let held = policy.grant(roles).roles;
         for id in self.owned_by(user_id) {
-            let Some(mut record) = self.store.get_key(id).await? else { continue };
-            let before = record.roles.len();
-            record.roles.retain(|r| policy.role(r).is_some_and(|i| held.contains(i)));
-            if record.roles.len() != before {
-                self.store.update_key(record).await?;
-            }
+            self.change_record(&id, |record| {
+                record.roles.retain(|r| policy.role(r).is_some_and(|i| held.contains(i)));
+            })
+            .await?;
         }
         self.sync().await?;
         Ok(())
@@ -268,16 +266,38 @@ impl KeyRing {
     async fn update(
         &self,
         id: &str,
-        change: impl FnOnce(&mut KeyRecord),
+        change: impl Fn(&mut KeyRecord),
     ) -> Result<(KeyInfo, KeyState), KeyError> {
         let before = self.get(id)?.state;
-        let mut record = self.store.get_key(id.to_owned()).await?.ok_or(KeyError::NotFound)?;
-        change(&mut record);
-        if !self.store.update_key(record).await? {
+        if !self.change_record(id, change).await? {
             return Err(KeyError::NotFound);
         }
         self.sync().await?;
         Ok((self.get(id)?, before))
+    }
+
+    /// Reads a key's record from the store, changes it, and writes it back if it is still
+    /// what was read, reading again if another write (of this instance or another) came
+    /// first: a change is made to the latest record, never undoing another. `false` if there
+    /// is no such key.
+    async fn change_record(
+        &self,
+        id: &str,
+        change: impl Fn(&mut KeyRecord),
+    ) -> Result<bool, KeyError> {
+        loop {
+            let Some(read) = self.store.get_key(id.to_owned()).await? else { return Ok(false) };
+            let mut record = read.clone();
+            change(&mut record);
+            if record == read {
+                return Ok(true);
+            }
+            match self.store.update_key(read, record).await {
+                Ok(found) => return Ok(found),
+                Err(StoreError::Changed) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
     }
 
     fn expires_at(&self, expiry: Expiry, now: Timestamp) -> Result<Option<Timestamp>, KeyError> {
@@ -356,8 +376,9 @@ mod tests {
         let principal = ring.authenticate(plaintext.as_bytes()).unwrap();
         assert_eq!((principal.name(), principal.role_names()), ("from elsewhere", &["reader"][..]));
 
+        let read = record.clone();
         record.revoked = true;
-        pollster::block_on(redb.update_key(record.clone())).unwrap();
+        pollster::block_on(redb.update_key(read, record.clone())).unwrap();
         pollster::block_on(ring.sync()).unwrap();
         assert!(matches!(ring.authenticate(plaintext.as_bytes()), Err(KeyRejection::Revoked(_))));
 

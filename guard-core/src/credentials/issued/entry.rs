@@ -63,7 +63,10 @@ impl IssuedEntry {
             expires_at: record.expires_at,
             idle_timeout: record.idle_timeout,
             last_seen: AtomicI64::new(
-                counters.last_used_at.unwrap_or(record.created_at).max(record.created_at),
+                record
+                    .created_at
+                    .max(counters.last_used_at.unwrap_or(i64::MIN))
+                    .max(record.last_seen_at.unwrap_or(i64::MIN)),
             ),
             user: user.filter(|u| u.is_enabled() && u.generation() == record.user_generation),
             usage: UsageSlot::new(counters),
@@ -85,6 +88,19 @@ impl IssuedEntry {
             user: user.filter(|u| u.is_enabled() && u.generation() == self.user_generation),
             usage: UsageSlot::new(self.usage.counters()),
         }
+    }
+
+    /// Whether `record` is this credential, changed at most in when it was last seen (by this
+    /// instance or another): then the entry takes the change in place.
+    pub(super) fn is_record_of(&self, record: &IssuedRecord) -> bool {
+        self.kind == record.kind
+            && self.hash_head == HashHead::of(&record.hash)
+            && self.user_id == record.user_id
+            && self.user_generation == record.user_generation
+            && self.created_at == record.created_at
+            && self.expires_at == record.expires_at
+            && self.idle_timeout == record.idle_timeout
+            && !record.revoked
     }
 
     /// Whether its user exists, is enabled, and is of the generation it was issued for.

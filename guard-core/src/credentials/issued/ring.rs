@@ -201,6 +201,7 @@ impl IssuedRing {
             expires_at: now.saturating_add(lifetime),
             idle_timeout,
             revoked: false,
+            last_seen_at: None,
         };
         let info = IssuedInfo {
             id: generated.id,
@@ -294,6 +295,15 @@ impl IssuedRing {
 }
 
 fn apply(index: &mut Index, change: IssuedChange, users: &UserDirectory) {
+    if let (Some(entry), Some(record)) = (index.table.get(change.id.as_bytes()), &change.record)
+        && entry.is_record_of(record)
+    {
+        // Used through another instance (or this one): its idle clock moves, nothing else.
+        if let Some(seen) = record.last_seen_at {
+            entry.seen(seen);
+        }
+        return;
+    }
     let counters = index.table.remove(change.id.as_bytes()).map(|e| e.usage_counters());
     if let Some(record) = change.record
         && let Some(entry) =

@@ -53,10 +53,17 @@ impl UserDirectory {
         Ok(directory)
     }
 
-    /// Applies every change the store made since the directory last looked.
-    pub async fn sync(&self) -> Result<(), StoreError> {
+    /// Applies every change the store made since the directory last looked; returns the ids
+    /// of the users it changed.
+    pub async fn sync(&self) -> Result<Vec<CompactString>, StoreError> {
         let fetch = |cursor| self.store.user_changes(cursor, PAGE);
-        catch_up(&self.index, fetch, |index, change| self.apply(index, change)).await
+        let mut changed = Vec::new();
+        catch_up(&self.index, fetch, |index, change| {
+            changed.push(change.id.clone());
+            self.apply(index, change);
+        })
+        .await?;
+        Ok(changed)
     }
 
     fn apply(&self, index: &mut Index, change: UserChange) {

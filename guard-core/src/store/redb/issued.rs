@@ -31,10 +31,6 @@ impl IssuedStore for RedbStore {
         .await
     }
 
-    async fn update_issued(&self, record: IssuedRecord) -> Result<bool, StoreError> {
-        self.write(move |txn| ISSUED.update(txn, record)).await
-    }
-
     async fn delete_issued(&self, id: String, at: Timestamp) -> Result<bool, StoreError> {
         self.write(move |txn| {
             let ids = txn.open_table(ISSUED.ids).map_err(db_err)?;

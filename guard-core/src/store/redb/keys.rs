@@ -18,8 +18,20 @@ impl KeyStore for RedbStore {
         self.write(move |txn| KEYS.insert(txn, records)).await
     }
 
-    async fn update_key(&self, record: KeyRecord) -> Result<bool, StoreError> {
-        self.write(move |txn| KEYS.update(txn, record)).await
+    async fn update_key(&self, expected: KeyRecord, record: KeyRecord) -> Result<bool, StoreError> {
+        self.write(move |txn| {
+            let ids = txn.open_table(KEYS.ids).map_err(db_err)?;
+            let rows = txn.open_table(KEYS.rows).map_err(db_err)?;
+            let Some(old) = log::get::<KeyRecord>(&ids, &rows, &record.id)? else {
+                return Ok(false);
+            };
+            drop((ids, rows));
+            if old != expected {
+                return Err(StoreError::Changed);
+            }
+            KEYS.update(txn, record)
+        })
+        .await
     }
 
     async fn delete_key(&self, id: String) -> Result<bool, StoreError> {

@@ -7,6 +7,7 @@ mod log;
 mod meta;
 mod migrate;
 mod schema;
+mod throttle;
 mod usage;
 mod users;
 
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use redb::{Database, WriteTransaction};
 
-use super::StoreError;
+use super::{StoreError, WatchStore};
 
 /// The page cache of a redb file opened with [`RedbStore::open`], in bytes. The request path
 /// never reads the store, so a small cache costs little; it also bounds what a full load of
@@ -34,6 +35,10 @@ impl std::fmt::Debug for RedbStore {
         f.debug_struct("RedbStore").field("path", &self.path).finish_non_exhaustive()
     }
 }
+
+/// Only this process writes to the file (redb lets one process open it), and every write
+/// brings the indexes up to date itself: nothing to watch.
+impl WatchStore for RedbStore {}
 
 /// Any redb error, as a store error that carries no redb type.
 fn db_err(e: impl Into<redb::Error>) -> StoreError {
@@ -54,10 +59,10 @@ impl RedbStore {
     /// [`RedbStore::open`] with a page cache of `cache_bytes`.
     pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<Self, StoreError> {
         let path = path.as_ref().to_owned();
-        let db = Database::builder()
-            .set_cache_size(cache_bytes)
-            .create(&path)
-            .map_err(|source| StoreError::Open { path: path.clone(), source: Box::new(source) })?;
+        let db =
+            Database::builder().set_cache_size(cache_bytes).create(&path).map_err(|source| {
+                StoreError::Open { location: path.display().to_string(), source: Box::new(source) }
+            })?;
         schema::prepare(&db, &path)?;
         Ok(RedbStore { db: Arc::new(db), path })
     }

@@ -10,8 +10,9 @@ use crate::store::StoreError;
 
 /// Bumped whenever the layout changes; opening an older file migrates it, a newer one is an
 /// error. Version 1: JSON records and one usage record per request. Version 2: binary
-/// records, a change log of keys, usage as counters, rollups and the last requests.
-pub(super) const SCHEMA_VERSION: u32 = 2;
+/// records, a change log of keys, usage as counters, rollups and the last requests. Version
+/// 3: sessions carry when they were last seen; login throttling is kept in the file.
+pub(super) const SCHEMA_VERSION: u32 = 3;
 pub(super) const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// Named settings.
@@ -47,6 +48,12 @@ pub(super) const ROLLUPS: TableDefinition<(u8, &str, i64, &str, u8, u8), u64> =
 /// time without a full scan.
 pub(super) const ROLLUP_MINUTES: TableDefinition<(i64, u8, &str), ()> =
     TableDefinition::new("guard_usage_minutes");
+/// Login throttling: key → (failures, blocked until, last failure).
+pub(super) const FAILURES: TableDefinition<&str, (u32, i64, i64)> =
+    TableDefinition::new("guard_throttle_failures");
+/// (user id, address) → when the user last logged in from it.
+pub(super) const KNOWN_ADDRESSES: TableDefinition<(&str, &str), i64> =
+    TableDefinition::new("guard_throttle_known");
 
 /// Checks that the file is a guard database this build reads, migrates an older one, and
 /// creates whatever tables are missing.
@@ -56,7 +63,7 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), StoreError> {
         txn.list_tables().map_err(db_err)?.map(|t| t.name().to_owned()).collect();
     let fresh = tables.is_empty();
     if !fresh && !tables.iter().any(|t| t == META.name()) {
-        return Err(StoreError::Foreign { path: path.to_owned() });
+        return Err(StoreError::Foreign { location: path.display().to_string() });
     }
     let found = {
         let meta = txn.open_table(META).map_err(db_err)?;
@@ -69,12 +76,16 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), StoreError> {
     match found {
         Some(found) if found > SCHEMA_VERSION => {
             return Err(StoreError::NewerSchema {
-                path: path.to_owned(),
+                location: path.display().to_string(),
                 found,
                 supported: SCHEMA_VERSION,
             });
         }
-        Some(1) => migrate::from_v1(&txn)?,
+        Some(1) => {
+            migrate::from_v1(&txn)?;
+            migrate::from_v2(&txn)?;
+        }
+        Some(2) => migrate::from_v2(&txn)?,
         _ => {}
     }
     txn.open_table(META)
@@ -91,6 +102,8 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), StoreError> {
     txn.open_table(RECENT).map_err(db_err)?;
     txn.open_table(ROLLUPS).map_err(db_err)?;
     txn.open_table(ROLLUP_MINUTES).map_err(db_err)?;
+    txn.open_table(FAILURES).map_err(db_err)?;
+    txn.open_table(KNOWN_ADDRESSES).map_err(db_err)?;
     txn.commit().map_err(db_err)
 }
 

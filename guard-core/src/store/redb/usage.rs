@@ -2,10 +2,11 @@
 
 use redb::{ReadableDatabase, ReadableTable, Table, WriteTransaction};
 
+use super::log;
 use super::schema::{COUNTERS, ISSUED, KEYS, RECENT, ROLLUP_MINUTES, ROLLUPS, RecentRow};
 use super::{RedbStore, db_err};
 use crate::clock::Timestamp;
-use crate::store::{StoreError, UsageStore};
+use crate::store::{IssuedRecord, StoreError, UsageStore};
 use crate::usage::{
     Counters, CredentialKind, RecentUse, RequestMethod, Rollup, Subject, SubjectUsage, UsageBatch,
     UsageOutcome,
@@ -23,6 +24,21 @@ fn exists(txn: &WriteTransaction, subject: &Subject) -> Result<bool, StoreError>
         CredentialKind::ApiKey => KEYS.exists(txn, &subject.id),
         CredentialKind::Session | CredentialKind::Token => ISSUED.exists(txn, &subject.id),
     }
+}
+
+/// Moves a session's `last_seen_at` forward to its latest use, as a change to follow.
+fn touch_session(txn: &WriteTransaction, id: &str, at: Timestamp) -> Result<(), StoreError> {
+    let ids = txn.open_table(ISSUED.ids).map_err(db_err)?;
+    let rows = txn.open_table(ISSUED.rows).map_err(db_err)?;
+    let Some(mut record) = log::get::<IssuedRecord>(&ids, &rows, id)? else {
+        return Ok(());
+    };
+    drop((ids, rows));
+    if record.idle_timeout.is_none() || record.last_seen_at.is_some_and(|seen| seen >= at) {
+        return Ok(());
+    }
+    record.last_seen_at = Some(at);
+    ISSUED.update(txn, record).map(|_| ())
 }
 
 fn add_counters(
@@ -124,6 +140,11 @@ impl UsageStore for RedbStore {
             for usage in &batch.subjects {
                 if exists(&txn, &usage.subject)? {
                     apply_subject(&txn, batch.recent_capacity, usage)?;
+                    if let (CredentialKind::Session, Some(at)) =
+                        (usage.subject.kind, usage.counters.last_used_at)
+                    {
+                        touch_session(&txn, &usage.subject.id, at)?;
+                    }
                 }
             }
             txn.commit().map_err(db_err)

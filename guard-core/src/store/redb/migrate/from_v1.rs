@@ -7,9 +7,9 @@ use compact_str::CompactString;
 use redb::{ReadableTable, TableDefinition, TableHandle, WriteTransaction};
 use serde::Deserialize;
 
-use super::db_err;
-use super::schema::{COUNTERS, KEYS, META, RECENT, ROLLUP_MINUTES, ROLLUPS};
 use crate::clock::{MINUTE, Timestamp, period_start};
+use crate::store::redb::db_err;
+use crate::store::redb::schema::{COUNTERS, KEYS, META, RECENT, ROLLUP_MINUTES, ROLLUPS};
 use crate::store::{KeyRecord, StoreError};
 use crate::usage::{CredentialKind, RequestMethod, UsageOutcome};
 
@@ -59,7 +59,7 @@ fn method(name: &str) -> RequestMethod {
     http::Method::from_bytes(name.as_bytes()).map_or(RequestMethod::Other, |m| (&m).into())
 }
 
-pub(super) fn from_v1(txn: &WriteTransaction) -> Result<(), StoreError> {
+pub(in crate::store::redb) fn from_v1(txn: &WriteTransaction) -> Result<(), StoreError> {
     let kind = CredentialKind::ApiKey.code();
     let mut totals: BTreeMap<String, u64> = BTreeMap::new();
     {
