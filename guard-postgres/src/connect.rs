@@ -1,0 +1,156 @@
+//! Connecting: the runtime, the pool (with retries while the database cannot be reached),
+//! the schema and its migrations, the listener.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use guard_core::store::{ChangeSignal, StoreError};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Executor, PgPool};
+
+use crate::config::{PostgresConfig, redacted, valid_schema};
+use crate::error::is_unavailable;
+use crate::{Inner, PostgresStore, listen};
+
+/// The migrations this build knows: their versions are the store's schema versions.
+static MIGRATIONS: Migrator = sqlx::migrate!();
+
+/// The longest wait between two start-up attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+pub(crate) async fn connect(
+    url: &str,
+    config: PostgresConfig,
+) -> Result<PostgresStore, StoreError> {
+    let location = redacted(url);
+    let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+        location: location.clone(),
+        source,
+    };
+    if !valid_schema(&config.schema) {
+        let message = format!("`{}` is not a schema name guard uses", config.schema);
+        return Err(open_error(message.into()));
+    }
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| open_error(format!("not a PostgreSQL URL ({e})").into()))?
+        .application_name("guard")
+        .options([
+            ("search_path", config.schema.as_str()),
+            ("statement_timeout", &config.statement_timeout.as_millis().to_string()),
+        ]);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("guard-postgres")
+        .enable_all()
+        .build()
+        .map_err(|e| open_error(Box::new(e)))?;
+    let signal = Arc::new(ChangeSignal::new());
+    let channel: Arc<str> = format!("guard_{}", config.schema).into();
+    let started = {
+        let (config, options, location) = (config.clone(), options.clone(), location.clone());
+        let (signal, channel) = (Arc::clone(&signal), Arc::clone(&channel));
+        runtime.spawn(async move {
+            let pool = pool_with_retries(&config, options, &location).await?;
+            prepare(&pool, &config.schema, &location).await?;
+            listen::start(pool.clone(), channel, signal, &location).await?;
+            Ok::<_, StoreError>(pool)
+        })
+    };
+    let pool = started.await.map_err(|e| open_error(Box::new(e)))??;
+    tracing::info!(database = %location, schema = %config.schema, "connected to PostgreSQL");
+    Ok(PostgresStore {
+        inner: Arc::new(Inner {
+            pool,
+            runtime: Some(runtime),
+            signal,
+            channel,
+            schema: config.schema.into(),
+            location,
+        }),
+    })
+}
+
+/// The pool, once one connection works. While the database cannot be reached, tries again
+/// `connect_retries` times, the wait doubling; anything else (a wrong password, an unknown
+/// database) is final.
+async fn pool_with_retries(
+    config: &PostgresConfig,
+    options: PgConnectOptions,
+    location: &str,
+) -> Result<PgPool, StoreError> {
+    let mut wait = config.retry_backoff;
+    let mut retries_left = config.connect_retries;
+    loop {
+        let attempt = PgPoolOptions::new()
+            .max_connections(config.pool_size)
+            .acquire_timeout(config.statement_timeout)
+            .connect_with(options.clone())
+            .await;
+        match attempt {
+            Ok(pool) => return Ok(pool),
+            Err(error) if is_unavailable(&error) && retries_left > 0 => {
+                tracing::warn!(
+                    database = %location,
+                    %error,
+                    retry_in = ?wait,
+                    retries_left,
+                    "PostgreSQL cannot be reached; trying again"
+                );
+                tokio::time::sleep(wait).await;
+                retries_left -= 1;
+                wait = (wait * 2).min(MAX_BACKOFF);
+            }
+            Err(error) => {
+                return Err(StoreError::Open {
+                    location: location.to_owned(),
+                    source: Box::new(error),
+                });
+            }
+        }
+    }
+}
+
+/// The newest schema version this build knows.
+pub(crate) fn newest_version() -> i64 {
+    MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Creates the schema if missing, refuses one a newer guard migrated, and applies this
+/// build's migrations (several instances starting at once take turns).
+async fn prepare(pool: &PgPool, schema: &str, location: &str) -> Result<(), StoreError> {
+    let failed = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+        location: location.to_owned(),
+        source,
+    };
+    // The name was checked to be a plain identifier: safe to write into the statement.
+    pool.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}")))
+        .await
+        .map_err(|e| failed(Box::new(e)))?;
+    let table = format!("{schema}._sqlx_migrations");
+    let migrated: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(&table)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| failed(Box::new(e)))?;
+    if migrated {
+        let applied: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT max(version) FROM {table} WHERE success"
+        )))
+        .fetch_one(pool)
+        .await
+        .map_err(|e| failed(Box::new(e)))?;
+        let supported = newest_version();
+        if let Some(found) = applied.filter(|&v| v > supported) {
+            return Err(StoreError::NewerSchema {
+                location: location.to_owned(),
+                found: u32::try_from(found).unwrap_or(u32::MAX),
+                supported: u32::try_from(supported).unwrap_or(u32::MAX),
+            });
+        }
+    }
+    let mut migrator = sqlx::migrate!();
+    migrator.dangerous_set_table_name(table);
+    migrator.run(pool).await.map_err(|e| failed(Box::new(e)))
+}

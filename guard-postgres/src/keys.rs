@@ -1,0 +1,204 @@
+//! API keys in PostgreSQL.
+
+use compact_str::CompactString;
+use guard_core::store::{Changes, KeyChange, KeyRecord, KeyStore, StoreError};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+
+use crate::PostgresStore;
+use crate::changes::{
+    Aggregate, commit, deletions, forget_deletions, limit_param, merge, record_deletions, seq_of,
+    seq_param, turn,
+};
+use crate::error::store_error;
+
+const COLUMNS: &str = "seq, id, hash, name, owner, roles, created_at, expires_at, revoked";
+
+/// Rows per insert statement: nine parameters each, under PostgreSQL's 65 535.
+const INSERT_BATCH: usize = 5_000;
+
+/// A stored hash, which must be 32 bytes.
+pub(crate) fn hash_of(bytes: Vec<u8>, id: &str) -> Result<[u8; 32], StoreError> {
+    bytes.try_into().map_err(|_| StoreError::Damaged(format!("the hash of {id} is not 32 bytes")))
+}
+
+pub(crate) fn roles_of(roles: Vec<String>) -> Vec<CompactString> {
+    roles.into_iter().map(CompactString::from).collect()
+}
+
+fn key_of(row: &PgRow) -> Result<(u64, KeyRecord), StoreError> {
+    let read = || -> Result<_, sqlx::Error> {
+        Ok((
+            row.try_get::<i64, _>(0)?,
+            row.try_get::<String, _>(1)?,
+            row.try_get::<Vec<u8>, _>(2)?,
+            row.try_get::<String, _>(3)?,
+            row.try_get::<Option<String>, _>(4)?,
+            row.try_get::<Vec<String>, _>(5)?,
+            row.try_get::<i64, _>(6)?,
+            row.try_get::<Option<i64>, _>(7)?,
+            row.try_get::<bool, _>(8)?,
+        ))
+    };
+    let (seq, id, hash, name, owner, roles, created_at, expires_at, revoked) =
+        read().map_err(|e| StoreError::Damaged(e.to_string()))?;
+    let hash = hash_of(hash, &id)?;
+    let record = KeyRecord {
+        id: id.into(),
+        hash,
+        name: name.into(),
+        owner: owner.map(CompactString::from),
+        roles: roles_of(roles),
+        created_at,
+        expires_at,
+        revoked,
+    };
+    Ok((seq_of(seq), record))
+}
+
+async fn read_key(
+    conn: &mut PgConnection,
+    id: &str,
+    lock: bool,
+) -> Result<Option<KeyRecord>, StoreError> {
+    let sql = if lock {
+        "SELECT seq, id, hash, name, owner, roles, created_at, expires_at, revoked
+         FROM api_keys WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT seq, id, hash, name, owner, roles, created_at, expires_at, revoked
+         FROM api_keys WHERE id = $1"
+    };
+    let row = sqlx::query(sql).bind(id).fetch_optional(conn).await.map_err(store_error)?;
+    row.map(|row| key_of(&row).map(|(_, record)| record)).transpose()
+}
+
+impl KeyStore for PostgresStore {
+    async fn insert_keys(&self, records: Vec<KeyRecord>) -> Result<(), StoreError> {
+        self.run(move |pool, writing| async move {
+            let mut ids: Vec<String> = records.iter().map(|r| r.id.to_string()).collect();
+            ids.sort_unstable();
+            if let Some(pair) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
+                return Err(StoreError::DuplicateId(pair[0].clone()));
+            }
+            let mut txn = turn(&pool, &writing, Aggregate::Keys).await?;
+            let taken: Option<String> =
+                sqlx::query_scalar("SELECT id FROM api_keys WHERE id = ANY($1) LIMIT 1")
+                    .bind(&ids)
+                    .fetch_optional(&mut *txn)
+                    .await
+                    .map_err(store_error)?;
+            if let Some(id) = taken {
+                return Err(StoreError::DuplicateId(id));
+            }
+            for batch in records.chunks(INSERT_BATCH) {
+                let mut insert =
+                    QueryBuilder::<Postgres>::new(format!("INSERT INTO api_keys ({COLUMNS}) "));
+                insert.push_values(batch, |mut row, record| {
+                    row.push("nextval('changes')")
+                        .push_bind(record.id.as_str())
+                        .push_bind(record.hash.as_slice())
+                        .push_bind(record.name.as_str())
+                        .push_bind(record.owner.as_deref())
+                        .push_bind(record.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>())
+                        .push_bind(record.created_at)
+                        .push_bind(record.expires_at)
+                        .push_bind(record.revoked);
+                });
+                insert.build().execute(&mut *txn).await.map_err(store_error)?;
+            }
+            forget_deletions(&mut txn, Aggregate::Keys, &ids).await?;
+            commit(txn, &writing, Aggregate::Keys).await
+        })
+        .await
+    }
+
+    async fn update_key(&self, expected: KeyRecord, record: KeyRecord) -> Result<bool, StoreError> {
+        self.run(move |pool, writing| async move {
+            let mut txn = turn(&pool, &writing, Aggregate::Keys).await?;
+            let Some(stored) = read_key(&mut txn, &record.id, true).await? else {
+                return Ok(false);
+            };
+            if stored != expected {
+                return Err(StoreError::Changed);
+            }
+            sqlx::query(
+                "UPDATE api_keys SET seq = nextval('changes'), hash = $2, name = $3, owner = $4,
+                 roles = $5, created_at = $6, expires_at = $7, revoked = $8 WHERE id = $1",
+            )
+            .bind(record.id.as_str())
+            .bind(record.hash.as_slice())
+            .bind(record.name.as_str())
+            .bind(record.owner.as_deref())
+            .bind(record.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>())
+            .bind(record.created_at)
+            .bind(record.expires_at)
+            .bind(record.revoked)
+            .execute(&mut *txn)
+            .await
+            .map_err(store_error)?;
+            commit(txn, &writing, Aggregate::Keys).await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn delete_key(&self, id: String) -> Result<bool, StoreError> {
+        self.run(move |pool, writing| async move {
+            let mut txn = turn(&pool, &writing, Aggregate::Keys).await?;
+            let deleted = sqlx::query("DELETE FROM api_keys WHERE id = $1")
+                .bind(&id)
+                .execute(&mut *txn)
+                .await
+                .map_err(store_error)?
+                .rows_affected();
+            if deleted == 0 {
+                return Ok(false);
+            }
+            record_deletions(&mut txn, Aggregate::Keys, &[id], None).await?;
+            commit(txn, &writing, Aggregate::Keys).await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn get_key(&self, id: String) -> Result<Option<KeyRecord>, StoreError> {
+        self.run(move |pool, _| async move {
+            let mut conn = pool.acquire().await.map_err(store_error)?;
+            read_key(&mut conn, &id, false).await
+        })
+        .await
+    }
+
+    async fn count_keys(&self) -> Result<u64, StoreError> {
+        self.run(move |pool, _| async move {
+            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys")
+                .fetch_one(&pool)
+                .await
+                .map_err(store_error)?;
+            Ok(seq_of(count))
+        })
+        .await
+    }
+
+    async fn key_changes(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Changes<KeyChange>, StoreError> {
+        self.run(move |pool, _| async move {
+            let rows = sqlx::query(
+                "SELECT seq, id, hash, name, owner, roles, created_at, expires_at, revoked
+                 FROM api_keys WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(seq_param(cursor))
+            .bind(limit_param(limit))
+            .fetch_all(&pool)
+            .await
+            .map_err(store_error)?;
+            let live = rows.iter().map(key_of).collect::<Result<Vec<_>, _>>()?;
+            let deleted = deletions(&pool, Aggregate::Keys, cursor, limit).await?;
+            Ok(merge(live, deleted, cursor, limit, |record| record.id.clone()))
+        })
+        .await
+    }
+}
