@@ -67,6 +67,8 @@ pub use guard_core::{
 /// Why a guard could not be built: the core's umbrella error.
 pub use guard_core::Error as GuardError;
 pub use guard_macros::{api_key, policy, protected};
+#[cfg(feature = "postgres")]
+pub use guard_postgres::{PostgresConfig, PostgresStore};
 pub use layer::{GuardLayer, GuardService, ResponseFuture};
 pub use rejection::{ErrorContext, Rejection};
 

@@ -27,6 +27,9 @@ pub struct PostgresConfig {
     /// `GUARD_DB_SCHEMA`), so they share a database with the application's own without
     /// meeting them: lower-case letters, digits and `_`, starting with a letter.
     pub schema: String,
+    /// How this instance's connections are named in `pg_stat_activity` (default `guard`),
+    /// to tell instances apart there.
+    pub application_name: String,
 }
 
 impl Default for PostgresConfig {
@@ -37,6 +40,7 @@ impl Default for PostgresConfig {
             connect_retries: 0,
             retry_backoff: Duration::from_millis(500),
             schema: "guard".to_owned(),
+            application_name: "guard".to_owned(),
         }
     }
 }
@@ -64,6 +68,12 @@ impl PostgresConfig {
     /// Sets [`PostgresConfig::schema`].
     pub fn schema(mut self, schema: impl Into<String>) -> Self {
         self.schema = schema.into();
+        self
+    }
+
+    /// Sets [`PostgresConfig::application_name`].
+    pub fn application_name(mut self, name: impl Into<String>) -> Self {
+        self.application_name = name.into();
         self
     }
 

@@ -35,7 +35,7 @@ pub(crate) async fn connect(
     }
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| open_error(format!("not a PostgreSQL URL ({e})").into()))?
-        .application_name("guard")
+        .application_name(&config.application_name)
         .options([
             ("search_path", config.schema.as_str()),
             ("statement_timeout", &config.statement_timeout.as_millis().to_string()),

@@ -33,6 +33,8 @@ pub struct GuardBuilder {
     error_hook: Option<ErrorHook>,
     logins: Logins,
     trusted_proxies: Vec<IpNet>,
+    #[cfg(feature = "postgres")]
+    postgres: Option<guard_postgres::PostgresConfig>,
 }
 
 impl GuardBuilder {
@@ -47,19 +49,43 @@ impl GuardBuilder {
             error_hook: None,
             logins: Logins::default(),
             trusted_proxies: Vec::new(),
+            #[cfg(feature = "postgres")]
+            postgres: None,
         }
     }
 
     /// Fills every setting not made in code from the environment (`GUARD_DB`,
-    /// `GUARD_ADMIN_SECRET`, `GUARD_KEY_TTL_DAYS`).
+    /// `GUARD_ADMIN_SECRET`, `GUARD_KEY_TTL_DAYS`, and for PostgreSQL the `GUARD_DB_*`
+    /// connection settings).
     pub fn with_env(mut self) -> Result<Self, ConfigError> {
         self.settings.env = EnvConfig::from_env()?;
+        #[cfg(feature = "postgres")]
+        if self.postgres.is_none() {
+            self.postgres = Some(guard_postgres::PostgresConfig::from_env()?);
+        }
         Ok(self)
     }
 
     /// The redb file (default `guard.redb`).
     pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.store = Some(StoreChoice::File(path.into()));
+        self
+    }
+
+    /// A PostgreSQL database, `postgres://user:password@host/database`, that any number of
+    /// instances of the application share (feature `postgres`, on by default); how to
+    /// connect is [`GuardBuilder::postgres`]'s.
+    #[cfg(feature = "postgres")]
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.settings.store = Some(StoreChoice::Url(url.into()));
+        self
+    }
+
+    /// How to connect to PostgreSQL (pool size, statement timeout, start-up retries,
+    /// schema), when the database is a `postgres://` URL (here or in `GUARD_DB`).
+    #[cfg(feature = "postgres")]
+    pub fn postgres(mut self, config: guard_postgres::PostgresConfig) -> Self {
+        self.postgres = Some(config);
         self
     }
 
@@ -232,6 +258,14 @@ impl GuardBuilder {
         self
     }
 
+    /// On a database other instances share: how often this instance looks for their changes
+    /// besides when PostgreSQL notifies it (default 1 s): the bound on how late it sees a
+    /// change if a notification is lost.
+    pub fn sync_interval(mut self, interval: std::time::Duration) -> Self {
+        self.settings.sync_interval = interval;
+        self
+    }
+
     /// How passwords are hashed, and how many at once.
     pub fn passwords(mut self, config: guard_core::credentials::password::PasswordConfig) -> Self {
         self.settings.passwords = config;
@@ -271,7 +305,15 @@ impl GuardBuilder {
             std::iter::once((self.api_key_position, API_KEY_NAME)).chain(self.logins.positions());
         check_positions(built_in.chain(own))?;
         let jwt = self.logins.jwt().map_err(|e| Error::Jwt(e.to_string()))?;
-        let opened = Core::open(self.settings)?;
+        #[cfg(feature = "postgres")]
+        let settings = {
+            let mut settings = self.settings;
+            settings.url_opener = Some(guard_postgres::opener(self.postgres.unwrap_or_default()));
+            settings
+        };
+        #[cfg(not(feature = "postgres"))]
+        let settings = self.settings;
+        let opened = Core::open(settings)?;
         if let Some(secret) = &opened.generated_admin_secret {
             (self.on_generated_secret)(secret.expose());
         }
