@@ -57,6 +57,37 @@ impl TestDatabase {
         schema
     }
 
+    /// Runs `sql` as the test database's owner (to end connections, to fake a newer schema).
+    ///
+    /// # Panics
+    ///
+    /// If it fails.
+    pub fn execute(&self, sql: &str) {
+        let url = self.url.clone();
+        let sql = sql.to_owned();
+        // On a runtime of its own: the caller's may not be tokio's.
+        let done = std::thread::spawn(move || -> Result<(), String> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let mut conn =
+                    sqlx::PgConnection::connect(&url).await.map_err(|e| e.to_string())?;
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(())
+            })
+        });
+        match done.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => panic!("the statement failed: {error}"),
+            Err(_) => panic!("the statement's thread panicked"),
+        }
+    }
+
     /// The configuration of a store in `schema`.
     pub fn config(&self, schema: &str) -> PostgresConfig {
         PostgresConfig::default().schema(schema).pool_size(4)
