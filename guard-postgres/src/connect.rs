@@ -8,11 +8,11 @@ use std::time::Duration;
 use guard_core::store::{ChangeSignal, StoreError};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Executor, PgPool};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
 
 use crate::config::{PostgresConfig, redacted, valid_schema};
 use crate::error::is_unavailable;
-use crate::{Inner, PostgresStore, listen};
+use crate::{Inner, OwnRuntime, PostgresStore, listen};
 
 /// The migrations this build knows: their versions are the store's schema versions.
 static MIGRATIONS: Migrator = sqlx::migrate!();
@@ -46,12 +46,14 @@ pub(crate) async fn connect(
         .enable_all()
         .build()
         .map_err(|e| open_error(Box::new(e)))?;
+    let runtime = OwnRuntime::new(runtime);
+    let Some(spawner) = runtime.get() else { return Err(open_error("no runtime".into())) };
     let signal = Arc::new(ChangeSignal::new());
     let channel: Arc<str> = format!("guard_{}", config.schema).into();
     let started = {
         let (config, options, location) = (config.clone(), options.clone(), location.clone());
         let (signal, channel) = (Arc::clone(&signal), Arc::clone(&channel));
-        runtime.spawn(async move {
+        spawner.spawn(async move {
             let pool = pool_with_retries(&config, options, &location).await?;
             prepare(&pool, &config.schema, &location).await?;
             listen::start(pool.clone(), channel, signal, &location).await?;
@@ -63,7 +65,7 @@ pub(crate) async fn connect(
     Ok(PostgresStore {
         inner: Arc::new(Inner {
             pool,
-            runtime: Some(runtime),
+            runtime,
             signal,
             channel,
             schema: config.schema.into(),
@@ -83,13 +85,16 @@ async fn pool_with_retries(
     let mut wait = config.retry_backoff;
     let mut retries_left = config.connect_retries;
     loop {
-        let attempt = PgPoolOptions::new()
-            .max_connections(config.pool_size)
-            .acquire_timeout(config.statement_timeout)
-            .connect_with(options.clone())
-            .await;
-        match attempt {
-            Ok(pool) => return Ok(pool),
+        // One connection first, for the database's own answer (refused, wrong password, no
+        // such database) rather than the pool's timeout.
+        match PgConnection::connect_with(&options).await {
+            Ok(connection) => {
+                let _ = connection.close().await;
+                return Ok(PgPoolOptions::new()
+                    .max_connections(config.pool_size)
+                    .acquire_timeout(config.statement_timeout)
+                    .connect_lazy_with(options));
+            }
             Err(error) if is_unavailable(&error) && retries_left > 0 => {
                 tracing::warn!(
                     database = %location,

@@ -63,8 +63,8 @@ pub struct PostgresStore {
 
 struct Inner {
     pool: PgPool,
-    /// The runtime the connections live on; `None` only while being dropped.
-    runtime: Option<Runtime>,
+    /// The runtime the connections live on.
+    runtime: OwnRuntime,
     signal: Arc<ChangeSignal>,
     /// The `NOTIFY` channel of this schema.
     channel: Arc<str>,
@@ -74,10 +74,24 @@ struct Inner {
     location: String,
 }
 
-impl Drop for Inner {
+/// The store's runtime, shut down without waiting when dropped: whatever thread drops it,
+/// an application's async task included, may do so (tokio forbids a blocking shutdown
+/// there).
+pub(crate) struct OwnRuntime(Option<Runtime>);
+
+impl OwnRuntime {
+    pub(crate) fn new(runtime: Runtime) -> Self {
+        OwnRuntime(Some(runtime))
+    }
+
+    pub(crate) fn get(&self) -> Option<&Runtime> {
+        self.0.as_ref()
+    }
+}
+
+impl Drop for OwnRuntime {
     fn drop(&mut self) {
-        // Whatever thread drops the last clone, async or not, may do this.
-        if let Some(runtime) = self.runtime.take() {
+        if let Some(runtime) = self.0.take() {
             runtime.shutdown_background();
         }
     }
@@ -120,7 +134,7 @@ impl PostgresStore {
             schema: Arc::clone(&self.inner.schema),
         };
         let future = work(self.inner.pool.clone(), writing);
-        let Some(runtime) = &self.inner.runtime else { return Err(StoreError::Cancelled) };
+        let Some(runtime) = self.inner.runtime.get() else { return Err(StoreError::Cancelled) };
         runtime.spawn(future).await.map_err(|_| StoreError::Cancelled)?
     }
 }
