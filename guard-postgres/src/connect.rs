@@ -39,6 +39,8 @@ pub(crate) async fn connect(
         .options([
             ("search_path", config.schema.as_str()),
             ("statement_timeout", &config.statement_timeout.as_millis().to_string()),
+            // Notices ("schema already exists, skipping") are no news for an operator.
+            ("client_min_messages", "warning"),
         ]);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
