@@ -1,22 +1,26 @@
-//! A million keys: how long a server takes to be ready, and how much memory each key holds.
+//! A million keys: how long a server takes to be ready, and how much memory each key holds,
+//! on redb and on PostgreSQL.
 //!
-//! `cargo bench -p guard-axum --bench scale` (`SCALE_KEYS=<n>` for another count)
+//! `cargo bench -p guard-axum --bench scale` (`SCALE_KEYS=<n>` for another count; the
+//! PostgreSQL arm runs where `GUARD_TEST_POSTGRES` names a database, in the schema
+//! `scale_<n>`)
 //!
 //! The keys are created directly through the store (names of up to 16 characters, random
-//! ids and secrets), once, in `target/`; the file is reused by later runs. A child process
-//! then measures what a server does at start-up: `Guard::build` (open the file, record the
-//! policy, start the usage writer, load every key and its counters), timed, with the
-//! process's resident memory read before and after. The figure per key is that difference
-//! divided by the number of keys: the index, the entries, and the store's page cache.
+//! ids and secrets), once: in `target/` for redb, in the schema for PostgreSQL; later runs
+//! reuse them. A child process then measures what a server does at start-up: `Guard::build`
+//! (open the store, record the policy, start the usage writer, load every key and its
+//! counters), timed, with the process's resident memory read before and after. The figure
+//! per key is that difference divided by the number of keys: the index, the entries, and the
+//! store's page cache (redb) or its connections and runtime (PostgreSQL).
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use guard_axum::guard_core::store::{KeyRecord, KeyStore};
-use guard_axum::{CredentialFormat, Guard, RedbStore};
+use guard_axum::{CredentialFormat, Guard, PostgresConfig, PostgresStore, RedbStore};
 
 guard_axum::policy! {
     roles {
@@ -37,8 +41,7 @@ fn resident_bytes() -> u64 {
     pages * 4096
 }
 
-fn create(path: &Path, keys: usize) {
-    let store = RedbStore::open(path).unwrap();
+fn create(store: &impl KeyStore, keys: usize) {
     let format = CredentialFormat::default();
     let started = Instant::now();
     for batch in 0..keys.div_ceil(BATCH) {
@@ -62,20 +65,25 @@ fn create(path: &Path, keys: usize) {
     eprintln!("created {keys} keys through the store in {:.1} s", started.elapsed().as_secs_f64());
 }
 
-/// In the child: what a server does at start-up, measured.
-fn measure(path: &Path, keys: usize) {
+/// In the child: what a server does at start-up, measured. `db` is a redb file or a
+/// `postgres://` URL (with the schema in `SCALE_SCHEMA`).
+fn measure(db: &str, keys: usize) {
+    let builder = Guard::builder(&POLICY).admin_secret("scale-admin-secret-0123456789");
+    let (builder, arm) = match std::env::var("SCALE_SCHEMA") {
+        Ok(schema) => {
+            let config = PostgresConfig::default().schema(schema);
+            (builder.database_url(db).postgres(config), "PostgreSQL")
+        }
+        Err(_) => (builder.database(db), "redb"),
+    };
     let before = resident_bytes();
     let started = Instant::now();
-    let guard = Guard::builder(&POLICY)
-        .database(path)
-        .admin_secret("scale-admin-secret-0123456789")
-        .build()
-        .unwrap();
+    let guard = builder.build().unwrap();
     let ready = started.elapsed();
     let after = resident_bytes();
     assert_eq!(guard.keys().len(), keys);
     println!(
-        "{} keys: ready in {:.3} s, {:.0} B per key held in memory ({:.1} MiB in all)",
+        "{arm}: {} keys: ready in {:.3} s, {:.0} B per key held in memory ({:.1} MiB in all)",
         keys,
         ready.as_secs_f64(),
         (after - before) as f64 / keys as f64,
@@ -87,8 +95,8 @@ fn measure(path: &Path, keys: usize) {
 fn main() {
     let keys: usize =
         std::env::var("SCALE_KEYS").ok().and_then(|n| n.parse().ok()).unwrap_or(DEFAULT_KEYS);
-    if let Ok(path) = std::env::var("SCALE_CHILD") {
-        measure(Path::new(&path), keys);
+    if let Ok(db) = std::env::var("SCALE_CHILD") {
+        measure(&db, keys);
         return;
     }
     let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target");
@@ -99,15 +107,36 @@ fn main() {
             .is_some_and(|s| pollster::block_on(s.count_keys()).ok() == Some(keys as u64));
     if !reusable {
         let _ = std::fs::remove_file(&path);
-        create(&path, keys);
+        create(&RedbStore::open(&path).unwrap(), keys);
     }
-    // Three fresh processes, so that nothing this one allocated is counted.
+    let postgres = guard_postgres::testing::database("the PostgreSQL arm of the scale bench");
+    let schema = format!("scale_{keys}");
+    if let Some(db) = &postgres {
+        let open = || {
+            let config = PostgresConfig::default().schema(&schema);
+            pollster::block_on(PostgresStore::connect(db.url(), config)).unwrap()
+        };
+        if pollster::block_on(open().count_keys()).unwrap() != keys as u64 {
+            db.execute(&format!("DROP SCHEMA {schema} CASCADE"));
+            create(&open(), keys);
+        }
+    }
+    let postgres = postgres.map(|db| db.url().to_owned());
+    // Fresh processes, the arms alternated, so that nothing this one allocated is counted.
     for _ in 0..3 {
-        let status = std::process::Command::new(std::env::current_exe().unwrap())
-            .env("SCALE_CHILD", &path)
-            .env("SCALE_KEYS", keys.to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        run_child(path.to_str().unwrap(), None, keys);
+        if let Some(url) = &postgres {
+            run_child(url, Some(&schema), keys);
+        }
     }
+}
+
+fn run_child(db: &str, schema: Option<&str>, keys: usize) {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child.env("SCALE_CHILD", db).env("SCALE_KEYS", keys.to_string());
+    match schema {
+        Some(schema) => child.env("SCALE_SCHEMA", schema),
+        None => child.env_remove("SCALE_SCHEMA"),
+    };
+    assert!(child.status().unwrap().success());
 }

@@ -39,7 +39,7 @@ const SELECT: &str = "SELECT seq, id, kind, hash, user_id, user_generation, crea
 fn issued_of(row: &PgRow) -> Result<(u64, IssuedRecord), StoreError> {
     let damaged = |e: sqlx::Error| StoreError::Damaged(e.to_string());
     let id: String = row.try_get(1).map_err(damaged)?;
-    let hash = hash_of(row.try_get(3).map_err(damaged)?, &id)?;
+    let hash = hash_of(row.try_get::<&[u8], _>(3).map_err(damaged)?, &id)?;
     let record = IssuedRecord {
         kind: kind_of(row.try_get(2).map_err(damaged)?)?,
         hash,
