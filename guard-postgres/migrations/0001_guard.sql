@@ -33,7 +33,8 @@ CREATE TABLE users (
     CONSTRAINT users_name_unique UNIQUE (normalized)
 );
 
--- Sessions (kind 1) and bearer tokens (kind 2).
+-- Sessions and bearer tokens, their kind by the code their usage is recorded under (2
+-- session, 3 token).
 CREATE TABLE issued (
     id                text COLLATE "C" PRIMARY KEY,
     seq               bigint NOT NULL UNIQUE,

@@ -3,6 +3,7 @@
 use guard_core::clock::{DAY, Timestamp};
 use guard_core::credentials::issued::IssuedKind;
 use guard_core::store::{Changes, IssuedChange, IssuedRecord, IssuedStore, StoreError};
+use guard_core::usage::CredentialKind;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
@@ -18,19 +19,17 @@ use crate::usage::forget_usage;
 /// How long the deletion of a session or token stays for other instances to see.
 const DELETIONS_KEPT: i64 = DAY;
 
+/// An issued credential's kind, stored as the code its usage is recorded under.
 pub(crate) fn kind_code(kind: IssuedKind) -> i16 {
-    match kind {
-        IssuedKind::Session => 1,
-        _ => 2,
-    }
+    i16::from(kind.credential_kind().code())
 }
 
 fn kind_of(code: i16) -> Result<IssuedKind, StoreError> {
-    match code {
-        1 => Ok(IssuedKind::Session),
-        2 => Ok(IssuedKind::Token),
-        other => Err(StoreError::Damaged(format!("an issued credential of kind {other}"))),
-    }
+    u8::try_from(code)
+        .ok()
+        .and_then(CredentialKind::from_code)
+        .and_then(IssuedKind::of)
+        .ok_or_else(|| StoreError::Damaged(format!("an issued credential of kind {code}")))
 }
 
 const SELECT: &str = "SELECT seq, id, kind, hash, user_id, user_generation, created_at,
@@ -188,7 +187,8 @@ impl IssuedStore for PostgresStore {
                     .fetch_all(&mut *txn)
                     .await
                     .map_err(store_error)?;
-            forget_usage(&mut txn, &[2, 3], &expired).await?;
+            let kinds = IssuedKind::ALL.map(kind_code);
+            forget_usage(&mut txn, &kinds, &expired).await?;
             sqlx::query("DELETE FROM deletions WHERE aggregate = $1 AND deleted_at < $2")
                 .bind(Aggregate::Issued.code())
                 .bind(before.saturating_sub(DELETIONS_KEPT))

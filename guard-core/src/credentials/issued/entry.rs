@@ -191,10 +191,7 @@ impl Tracked for IssuedEntry {
         &self.usage
     }
     fn detail(&self) -> Detail {
-        match self.kind {
-            IssuedKind::Session => Detail::LastSeen,
-            IssuedKind::Token => Detail::Full,
-        }
+        self.kind.detail()
     }
 }
 
@@ -208,10 +205,7 @@ impl Identity for IssuedEntry {
         self.user.as_deref().map_or("", |u| u.name())
     }
     fn kind(&self) -> PrincipalKind {
-        match self.kind {
-            IssuedKind::Session => PrincipalKind::Session,
-            _ => PrincipalKind::Token,
-        }
+        self.kind.principal_kind()
     }
     fn grant(&self) -> &Grant {
         static NOTHING: std::sync::LazyLock<Grant> = std::sync::LazyLock::new(Grant::default);

@@ -11,8 +11,10 @@ pub use self::ring::{IssueError, IssuedRing, Lifetimes};
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::PrincipalKind;
 use crate::clock::Timestamp;
-use crate::usage::CredentialKind;
+use crate::credentials::format::CredentialFormat;
+use crate::usage::{CredentialKind, Detail};
 
 /// Which kind of issued credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -25,20 +27,59 @@ pub enum IssuedKind {
     Token,
 }
 
+/// Everything that differs between the kinds of issued credential, in one place: a new kind
+/// is a variant here, its usage kind and its principal kind, and an authenticator.
 impl IssuedKind {
-    /// The kind of credential whose usage is recorded.
+    /// Every kind.
+    pub const ALL: [IssuedKind; 2] = [IssuedKind::Session, IssuedKind::Token];
+
+    /// The prefix of its credentials (contract).
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            IssuedKind::Session => "gs",
+            IssuedKind::Token => "gt",
+        }
+    }
+
+    /// The format of its credentials.
+    pub const fn format(self) -> CredentialFormat {
+        CredentialFormat::fixed(self.prefix())
+    }
+
+    /// The kind its usage is recorded under (whose code a store may keep it by).
     pub fn credential_kind(self) -> CredentialKind {
         match self {
             IssuedKind::Session => CredentialKind::Session,
             IssuedKind::Token => CredentialKind::Token,
         }
     }
+
+    /// The issued kind recorded under `kind`, if it is one.
+    pub fn of(kind: CredentialKind) -> Option<IssuedKind> {
+        IssuedKind::ALL.into_iter().find(|k| k.credential_kind() == kind)
+    }
+
+    /// What the principal it proves is.
+    pub fn principal_kind(self) -> PrincipalKind {
+        match self {
+            IssuedKind::Session => PrincipalKind::Session,
+            IssuedKind::Token => PrincipalKind::Token,
+        }
+    }
+
+    /// What is kept of its uses: a session's last use, for its idle clock; all of a token's.
+    pub fn detail(self) -> Detail {
+        match self {
+            IssuedKind::Session => Detail::LastSeen,
+            IssuedKind::Token => Detail::Full,
+        }
+    }
 }
 
 /// The prefix of session credentials.
-pub const SESSION_PREFIX: &str = "gs";
+pub const SESSION_PREFIX: &str = IssuedKind::Session.prefix();
 /// The prefix of bearer tokens.
-pub const TOKEN_PREFIX: &str = "gt";
+pub const TOKEN_PREFIX: &str = IssuedKind::Token.prefix();
 
 /// What the admin API shows of a session or token: never the credential.
 #[derive(Debug, Clone, PartialEq, Eq)]

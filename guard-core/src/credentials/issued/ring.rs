@@ -3,10 +3,10 @@
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::entry::IssuedEntry;
-use super::{IssuedInfo, IssuedKind, IssuedRejection, SESSION_PREFIX, TOKEN_PREFIX};
+use super::{IssuedInfo, IssuedKind, IssuedRejection};
 use crate::authz::Principal;
 use crate::clock::{Clock, Timestamp};
-use crate::credentials::format::{CredentialFormat, hash_secret};
+use crate::credentials::format::hash_secret;
 use crate::credentials::table::IdTable;
 use crate::credentials::user::{UserDirectory, UserEntry};
 use crate::random::RandomError;
@@ -108,7 +108,7 @@ impl IssuedRing {
         let ring =
             IssuedRing { store, clock, users, lifetimes, index: RwLock::new(Index::default()) };
         ring.sync().await?;
-        for kind in [IssuedKind::Session, IssuedKind::Token] {
+        for kind in IssuedKind::ALL {
             load_counters(&ring.store, kind.credential_kind(), |id, counters| {
                 if let Some(entry) = ring.get(id) {
                     entry.set_counters(counters);
@@ -128,16 +128,6 @@ impl IssuedRing {
     /// The lifetimes in force.
     pub fn lifetimes(&self) -> Lifetimes {
         self.lifetimes
-    }
-
-    /// The format of sessions or tokens.
-    pub fn format(&self, kind: IssuedKind) -> &'static CredentialFormat {
-        static SESSIONS: CredentialFormat = CredentialFormat::fixed(SESSION_PREFIX);
-        static TOKENS: CredentialFormat = CredentialFormat::fixed(TOKEN_PREFIX);
-        match kind {
-            IssuedKind::Session => &SESSIONS,
-            IssuedKind::Token => &TOKENS,
-        }
     }
 
     /// Verifies a presented session or token at `now`, from memory: the credential, its
@@ -165,7 +155,7 @@ impl IssuedRing {
         kind: IssuedKind,
         presented: &[u8],
     ) -> Result<Arc<IssuedEntry>, IssuedRejection> {
-        let parsed = self.format(kind).parse(presented).map_err(|_| IssuedRejection::Malformed)?;
+        let parsed = kind.format().parse(presented).map_err(|_| IssuedRejection::Malformed)?;
         let entry = self.get(parsed.id).filter(|e| e.kind() == kind);
         let entry = entry.ok_or(IssuedRejection::Unknown)?;
         if !entry.hash_matches(&hash_secret(parsed.hashed)) {
@@ -183,7 +173,7 @@ impl IssuedRing {
         authenticated_at: Timestamp,
     ) -> Result<(Secret, IssuedInfo), IssueError> {
         let now = self.clock.now();
-        let generated = self.format(kind).generate()?;
+        let generated = kind.format().generate()?;
         let (lifetime, idle_timeout) = match kind {
             IssuedKind::Session => {
                 (self.lifetimes.session_absolute, Some(self.lifetimes.session_idle))

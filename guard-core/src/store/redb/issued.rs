@@ -6,8 +6,9 @@ use super::log::{self, Entry, Logged};
 use super::schema::{ISSUED, ISSUED_BY_USER};
 use super::{RedbStore, db_err, usage};
 use crate::clock::Timestamp;
+use crate::credentials::issued::IssuedKind;
 use crate::store::{Changes, IssuedChange, IssuedRecord, IssuedStore, StoreError};
-use crate::usage::{CredentialKind, Subject};
+use crate::usage::Subject;
 
 /// How long the deletion of a session or token stays in the log for another process to see
 /// it: a follower that syncs less often than this reloads instead.
@@ -124,8 +125,8 @@ impl IssuedStore for RedbStore {
             for (_, id) in expired {
                 ISSUED.forget(txn, &id)?;
                 // Its usage goes with it: whatever its kind, one subject id.
-                for kind in [CredentialKind::Session, CredentialKind::Token] {
-                    usage::forget(txn, &Subject::new(kind, id.as_str()))?;
+                for kind in IssuedKind::ALL {
+                    usage::forget(txn, &Subject::new(kind.credential_kind(), id.as_str()))?;
                 }
             }
             let mut rows = txn.open_table(ISSUED.rows).map_err(db_err)?;

@@ -22,7 +22,8 @@ fn damaged(what: &str) -> StoreError {
 fn exists(txn: &WriteTransaction, subject: &Subject) -> Result<bool, StoreError> {
     match subject.kind {
         CredentialKind::ApiKey => KEYS.exists(txn, &subject.id),
-        CredentialKind::Session | CredentialKind::Token => ISSUED.exists(txn, &subject.id),
+        // Every other kind is issued to a user.
+        _ => ISSUED.exists(txn, &subject.id),
     }
 }
 
