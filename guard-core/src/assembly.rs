@@ -7,7 +7,7 @@
 //! shown before anything else can fail and is never stored unseen.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::BoxFuture;
@@ -239,22 +239,26 @@ impl Core {
         ));
         let maintenance = Maintenance::start(Arc::clone(&accounts))
             .map_err(|source| Error::Thread { name: "maintenance", source })?;
-        let established = admin_secret::establish(configured_secret.as_deref(), &store).await?;
-        let admin = Arc::new(AdminGate::new(&established, Arc::clone(&store)));
-        let context = AuthContext::new(Arc::clone(&policy), Arc::clone(&clock));
+        // The follower starts before the admin secret is established, which must come last;
+        // it takes in rotations of the secret once the gate exists.
+        let gate = Arc::new(OnceLock::new());
         let follower = match store.watch() {
             None => None,
             Some(signal) => {
                 let followed = Followed {
                     keys: Arc::clone(&keys),
                     accounts: Arc::clone(&accounts),
-                    admin: Arc::clone(&admin),
+                    admin: Arc::clone(&gate),
                 };
                 let follower = Follower::start(signal, settings.sync_interval, followed)
                     .map_err(|source| Error::Thread { name: "follower", source })?;
                 Some(follower)
             }
         };
+        let established = admin_secret::establish(configured_secret.as_deref(), &store).await?;
+        let admin = Arc::new(AdminGate::new(&established, Arc::clone(&store)));
+        let _ = gate.set(Arc::clone(&admin));
+        let context = AuthContext::new(Arc::clone(&policy), Arc::clone(&clock));
         let core =
             Core { policy, clock, context, keys, accounts, usage, admin, maintenance, follower };
         Ok(Opened { core, generated_admin_secret: established.generated })

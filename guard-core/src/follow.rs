@@ -9,7 +9,7 @@
 //! are; the first pass that succeeds afterwards brings them up to date.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -22,14 +22,18 @@ use crate::store::{ChangeSignal, StoreError};
 pub(crate) struct Followed {
     pub(crate) keys: Arc<KeyRing>,
     pub(crate) accounts: Arc<Accounts>,
-    pub(crate) admin: Arc<AdminGate>,
+    /// The admin gate, once the secret is established.
+    pub(crate) admin: Arc<OnceLock<Arc<AdminGate>>>,
 }
 
 impl Followed {
     async fn catch_up(&self) -> Result<(), StoreError> {
         self.accounts.sync().await?;
         self.keys.sync().await?;
-        self.admin.reload().await
+        match self.admin.get() {
+            Some(admin) => admin.reload().await,
+            None => Ok(()),
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 //!   scanner's guess is rejected without a lookup.
 //!
 //! The plaintext is returned once, when the credential is made; only the blake3 hash of
-//! `<id>_<secret>` is kept, and in memory only its first 128 bits ([`HashHead`]).
+//! `<id>_<secret>` is kept, and in memory only its first 128 bits.
 
 use std::borrow::Cow;
 
