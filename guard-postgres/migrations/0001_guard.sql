@@ -53,12 +53,14 @@ CREATE INDEX issued_by_user ON issued (user_id);
 CREATE INDEX issued_by_expiry ON issued (expires_at);
 
 -- Deleted keys (aggregate 1), users (2) and issued credentials (3), so that followers learn
--- of the deletion. An issued credential's is kept a day (`deleted_at`), the others' for good.
+-- of the deletion. An issued credential's is kept until a day after it would have expired
+-- (`kept_until`: a follower that missed the deletion has dropped it by itself by then); the
+-- others' for good.
 CREATE TABLE deletions (
     aggregate   smallint NOT NULL,
     id          text NOT NULL,
     seq         bigint NOT NULL UNIQUE,
-    deleted_at  bigint,
+    kept_until  bigint,
     PRIMARY KEY (aggregate, id)
 );
 CREATE INDEX deletions_in_order ON deletions (aggregate, seq);

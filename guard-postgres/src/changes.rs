@@ -99,23 +99,24 @@ pub(crate) async fn commit(
     txn.commit().await.map_err(store_error)
 }
 
-/// Leaves the deletion of `id` in the log, numbered like any change; `at` for a deletion
-/// that may be forgotten later.
+/// Leaves the deletions of `ids` in the log, numbered like any change; each with the time
+/// after which it may be forgotten, if it may.
 pub(crate) async fn record_deletions(
     conn: &mut PgConnection,
     aggregate: Aggregate,
     ids: &[String],
-    at: Option<i64>,
+    kept_until: &[Option<i64>],
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO deletions (aggregate, id, seq, deleted_at)
-         SELECT $1, id, nextval('changes'), $3 FROM unnest($2::text[]) AS d(id)
+        "INSERT INTO deletions (aggregate, id, seq, kept_until)
+         SELECT $1, id, nextval('changes'), kept_until
+         FROM unnest($2::text[], $3::bigint[]) AS d(id, kept_until)
          ON CONFLICT (aggregate, id)
-         DO UPDATE SET seq = excluded.seq, deleted_at = excluded.deleted_at",
+         DO UPDATE SET seq = excluded.seq, kept_until = excluded.kept_until",
     )
     .bind(aggregate.code())
     .bind(ids)
-    .bind(at)
+    .bind(kept_until)
     .execute(conn)
     .await
     .map_err(store_error)?;
@@ -137,9 +138,21 @@ pub(crate) async fn forget_deletions(
     Ok(())
 }
 
+/// A read-only transaction whose statements all see one snapshot: a page of changes read in
+/// two statements (live rows, deletions) must not see a change the other missed, or a
+/// follower would move its cursor past it.
+pub(crate) async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+    let mut txn = pool.begin().await.map_err(store_error)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *txn)
+        .await
+        .map_err(store_error)?;
+    Ok(txn)
+}
+
 /// The deletions after `cursor`, oldest first, at most `limit`.
 pub(crate) async fn deletions(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     aggregate: Aggregate,
     cursor: u64,
     limit: usize,
@@ -150,7 +163,7 @@ pub(crate) async fn deletions(
     .bind(aggregate.code())
     .bind(seq_param(cursor))
     .bind(limit_param(limit))
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
     .map_err(store_error)?;
     Ok(rows.into_iter().map(|(seq, id)| (seq_of(seq), id.into())).collect())

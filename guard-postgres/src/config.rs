@@ -130,22 +130,27 @@ pub(crate) fn valid_schema(name: &str) -> bool {
 }
 
 /// `url` without its password, for messages: `postgres://guard:…@host/db` shows as
-/// `postgres://guard@host/db`, and a `password=` parameter as `password=…`.
+/// `postgres://guard@host/db`, and a `password=` parameter as `password=…`. Everything up to
+/// the last `@` is taken for the user and password, so a password holding `/`, `?` or `@`
+/// (unencoded, as people write them) is hidden too.
 pub fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "<an unreadable database URL>".to_owned();
+    };
+    let (user, rest) = match rest.rsplit_once('@') {
+        Some((user_info, rest)) => {
+            let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+            // A user name does not hold these; if it seems to, show none of it.
+            let user = if user.contains(['/', '?']) { "…" } else { user };
+            (format!("{user}@"), rest)
+        }
+        None => (String::new(), rest),
     };
     let (authority, path) = match rest.find(['/', '?']) {
         Some(at) => rest.split_at(at),
         None => (rest, ""),
     };
-    let authority = match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
-            let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
-            format!("{user}@{host}")
-        }
-        None => authority.to_owned(),
-    };
+    let authority = format!("{user}{authority}");
     let path = match path.split_once('?') {
         Some((path, query)) => {
             let query: Vec<String> = query
@@ -174,6 +179,9 @@ mod tests {
             "postgresql://db/app?password=…&x=1"
         );
         assert_eq!(redacted("postgres://a:b:c@h"), "postgres://a@h");
+        assert_eq!(redacted("postgres://u:ab/cd@h/db"), "postgres://u@h/db");
+        assert_eq!(redacted("postgres://u:a?b@c@h:5432/db"), "postgres://u@h:5432/db");
+        assert_eq!(redacted("postgres://u/x:pw@h/db"), "postgres://…@h/db");
         assert_eq!(redacted("postgres://h"), "postgres://h");
         assert!(!redacted("not a url s3cret").contains("s3cret"));
     }

@@ -10,13 +10,14 @@ use sqlx::{PgConnection, Row};
 use crate::PostgresStore;
 use crate::changes::{
     Aggregate, commit, deletions, forget_deletions, limit_param, merge, record_deletions, seq_of,
-    seq_param, turn,
+    seq_param, snapshot, turn,
 };
 use crate::error::store_error;
 use crate::keys::hash_of;
 use crate::usage::forget_usage;
 
-/// How long the deletion of a session or token stays for other instances to see.
+/// The deletion of a session or token stays for other instances to see until a day after
+/// the credential would have expired anyway: one that missed it has dropped it by then.
 const DELETIONS_KEPT: i64 = DAY;
 
 /// An issued credential's kind, stored as the code its usage is recorded under.
@@ -103,16 +104,15 @@ impl IssuedStore for PostgresStore {
     async fn delete_issued(&self, id: String, at: Timestamp) -> Result<bool, StoreError> {
         self.run(move |pool, writing| async move {
             let mut txn = turn(&pool, &writing, Aggregate::Issued).await?;
-            let deleted = sqlx::query("DELETE FROM issued WHERE id = $1")
-                .bind(&id)
-                .execute(&mut *txn)
-                .await
-                .map_err(store_error)?
-                .rows_affected();
-            if deleted == 0 {
-                return Ok(false);
-            }
-            record_deletions(&mut txn, Aggregate::Issued, &[id], Some(at)).await?;
+            let expires_at: Option<i64> =
+                sqlx::query_scalar("DELETE FROM issued WHERE id = $1 RETURNING expires_at")
+                    .bind(&id)
+                    .fetch_optional(&mut *txn)
+                    .await
+                    .map_err(store_error)?;
+            let Some(expires_at) = expires_at else { return Ok(false) };
+            let kept_until = [Some(at.max(expires_at))];
+            record_deletions(&mut txn, Aggregate::Issued, &[id], &kept_until).await?;
             commit(txn, &writing, Aggregate::Issued).await?;
             Ok(true)
         })
@@ -122,16 +122,18 @@ impl IssuedStore for PostgresStore {
     async fn delete_issued_to(&self, user_id: String, at: Timestamp) -> Result<u64, StoreError> {
         self.run(move |pool, writing| async move {
             let mut txn = turn(&pool, &writing, Aggregate::Issued).await?;
-            let ids: Vec<String> =
-                sqlx::query_scalar("DELETE FROM issued WHERE user_id = $1 RETURNING id")
+            let deleted: Vec<(String, i64)> =
+                sqlx::query_as("DELETE FROM issued WHERE user_id = $1 RETURNING id, expires_at")
                     .bind(&user_id)
                     .fetch_all(&mut *txn)
                     .await
                     .map_err(store_error)?;
-            if ids.is_empty() {
+            if deleted.is_empty() {
                 return Ok(0);
             }
-            record_deletions(&mut txn, Aggregate::Issued, &ids, Some(at)).await?;
+            let (ids, kept_until): (Vec<String>, Vec<Option<i64>>) =
+                deleted.into_iter().map(|(id, expires_at)| (id, Some(at.max(expires_at)))).unzip();
+            record_deletions(&mut txn, Aggregate::Issued, &ids, &kept_until).await?;
             commit(txn, &writing, Aggregate::Issued).await?;
             Ok(ids.len() as u64)
         })
@@ -163,16 +165,18 @@ impl IssuedStore for PostgresStore {
         limit: usize,
     ) -> Result<Changes<IssuedChange>, StoreError> {
         self.run(move |pool, _| async move {
+            let mut txn = snapshot(&pool).await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "{SELECT} WHERE seq > $1 ORDER BY seq LIMIT $2"
             )))
             .bind(seq_param(cursor))
             .bind(limit_param(limit))
-            .fetch_all(&pool)
+            .fetch_all(&mut *txn)
             .await
             .map_err(store_error)?;
             let live = rows.iter().map(issued_of).collect::<Result<Vec<_>, _>>()?;
-            let deleted = deletions(&pool, Aggregate::Issued, cursor, limit).await?;
+            let deleted = deletions(&mut txn, Aggregate::Issued, cursor, limit).await?;
+            txn.commit().await.map_err(store_error)?;
             Ok(merge(live, deleted, cursor, limit, |record| record.id.clone()))
         })
         .await
@@ -189,7 +193,7 @@ impl IssuedStore for PostgresStore {
                     .map_err(store_error)?;
             let kinds = IssuedKind::ALL.map(kind_code);
             forget_usage(&mut txn, &kinds, &expired).await?;
-            sqlx::query("DELETE FROM deletions WHERE aggregate = $1 AND deleted_at < $2")
+            sqlx::query("DELETE FROM deletions WHERE aggregate = $1 AND kept_until < $2")
                 .bind(Aggregate::Issued.code())
                 .bind(before.saturating_sub(DELETIONS_KEPT))
                 .execute(&mut *txn)

@@ -8,7 +8,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use crate::PostgresStore;
 use crate::changes::{
     Aggregate, commit, deletions, forget_deletions, limit_param, merge, record_deletions, seq_of,
-    seq_param, turn,
+    seq_param, snapshot, turn,
 };
 use crate::error::store_error;
 
@@ -155,7 +155,7 @@ impl KeyStore for PostgresStore {
             if deleted == 0 {
                 return Ok(false);
             }
-            record_deletions(&mut txn, Aggregate::Keys, &[id], None).await?;
+            record_deletions(&mut txn, Aggregate::Keys, &[id], &[None]).await?;
             commit(txn, &writing, Aggregate::Keys).await?;
             Ok(true)
         })
@@ -187,17 +187,19 @@ impl KeyStore for PostgresStore {
         limit: usize,
     ) -> Result<Changes<KeyChange>, StoreError> {
         self.run(move |pool, _| async move {
+            let mut txn = snapshot(&pool).await?;
             let rows = sqlx::query(
                 "SELECT seq, id, hash, name, owner, roles, created_at, expires_at, revoked
                  FROM api_keys WHERE seq > $1 ORDER BY seq LIMIT $2",
             )
             .bind(seq_param(cursor))
             .bind(limit_param(limit))
-            .fetch_all(&pool)
+            .fetch_all(&mut *txn)
             .await
             .map_err(store_error)?;
             let live = rows.iter().map(key_of).collect::<Result<Vec<_>, _>>()?;
-            let deleted = deletions(&pool, Aggregate::Keys, cursor, limit).await?;
+            let deleted = deletions(&mut txn, Aggregate::Keys, cursor, limit).await?;
+            txn.commit().await.map_err(store_error)?;
             Ok(merge(live, deleted, cursor, limit, |record| record.id.clone()))
         })
         .await

@@ -68,6 +68,8 @@ async fn write(
     .bind(counts.iter().map(|c| c.last).collect::<Vec<_>>())
     .execute(&mut **txn)
     .await?;
+    // A count back at the default is as if never counted. An attempt waiting on its lock
+    // then finds no row, and starts again (`update_once`).
     sqlx::query(
         "DELETE FROM throttle_failures
          WHERE key = ANY($1) AND failures = 0 AND blocked_until = 0 AND last = 0",
@@ -78,6 +80,9 @@ async fn write(
     Ok(())
 }
 
+/// A transaction holding the locks of `keys`' counts, and the counts. If another attempt
+/// removed a count (back at the default) while this one waited for its lock, the row it
+/// waited for is gone: it starts again, so that the count it makes is not lost.
 async fn update_once(
     pool: &PgPool,
     keys: &[String],
@@ -85,10 +90,15 @@ async fn update_once(
     let mut sorted = keys.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let mut txn = pool.begin().await?;
-    let stored = read_locked(&mut txn, &sorted).await?;
-    let before = keys.iter().map(|k| stored.get(k).copied().unwrap_or_default()).collect();
-    Ok((txn, before))
+    loop {
+        let mut txn = pool.begin().await?;
+        let stored = read_locked(&mut txn, &sorted).await?;
+        if stored.len() == sorted.len() {
+            let before = keys.iter().map(|k| stored.get(k).copied().unwrap_or_default()).collect();
+            return Ok((txn, before));
+        }
+        txn.rollback().await?;
+    }
 }
 
 impl ThrottleStore for PostgresStore {

@@ -93,7 +93,6 @@ impl UsageStore for PostgresStore {
     async fn apply_usage(&self, batch: UsageBatch) -> Result<(), StoreError> {
         self.run(move |pool, writing| async move {
             let mut txn = pool.begin().await.map_err(store_error)?;
-            touch_sessions(&mut txn, &batch, &writing).await?;
 
             let subjects = &batch.subjects;
             let kinds: Vec<i16> = subjects.iter().map(|s| code(s.subject.kind)).collect();
@@ -107,6 +106,7 @@ impl UsageStore for PostgresStore {
                       AS u(kind, id, uses, last)
                  WHERE {EXISTS}
                  GROUP BY u.kind, u.id
+                 ORDER BY u.kind, u.id
                  ON CONFLICT (kind, id) DO UPDATE
                  SET uses = usage_counters.uses + excluded.uses,
                      last_used_at = greatest(usage_counters.last_used_at, excluded.last_used_at)"
@@ -132,6 +132,7 @@ impl UsageStore for PostgresStore {
                           AS u(kind, id, minute, route, method, outcome, count)
                      WHERE {EXISTS}
                      GROUP BY u.kind, u.id, u.minute, u.route, u.method, u.outcome
+                     ORDER BY u.kind, u.id, u.minute, u.route, u.method, u.outcome
                      ON CONFLICT (kind, id, minute, route, method, outcome) DO UPDATE
                      SET count = usage_rollups.count + excluded.count"
                 )))
@@ -189,6 +190,9 @@ impl UsageStore for PostgresStore {
                 .await
                 .map_err(store_error)?;
             }
+            // Last, so that the turn it takes (other instances' logins wait for it) is held
+            // for as short a time as can be.
+            touch_sessions(&mut txn, &batch, &writing).await?;
             txn.commit().await.map_err(store_error)
         })
         .await

@@ -8,7 +8,7 @@ use sqlx::{PgConnection, Row};
 use crate::PostgresStore;
 use crate::changes::{
     Aggregate, commit, deletions, forget_deletions, limit_param, merge, record_deletions, seq_of,
-    seq_param, turn,
+    seq_param, snapshot, turn,
 };
 use crate::error::{store_error, violates};
 use crate::keys::roles_of;
@@ -141,7 +141,7 @@ impl UserStore for PostgresStore {
             if deleted == 0 {
                 return Ok(false);
             }
-            record_deletions(&mut txn, Aggregate::Users, &[id], None).await?;
+            record_deletions(&mut txn, Aggregate::Users, &[id], &[None]).await?;
             commit(txn, &writing, Aggregate::Users).await?;
             Ok(true)
         })
@@ -173,16 +173,18 @@ impl UserStore for PostgresStore {
         limit: usize,
     ) -> Result<Changes<UserChange>, StoreError> {
         self.run(move |pool, _| async move {
+            let mut txn = snapshot(&pool).await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "{SELECT} WHERE seq > $1 ORDER BY seq LIMIT $2"
             )))
             .bind(seq_param(cursor))
             .bind(limit_param(limit))
-            .fetch_all(&pool)
+            .fetch_all(&mut *txn)
             .await
             .map_err(store_error)?;
             let live = rows.iter().map(user_of).collect::<Result<Vec<_>, _>>()?;
-            let deleted = deletions(&pool, Aggregate::Users, cursor, limit).await?;
+            let deleted = deletions(&mut txn, Aggregate::Users, cursor, limit).await?;
+            txn.commit().await.map_err(store_error)?;
             Ok(merge(live, deleted, cursor, limit, |record| record.id.clone()))
         })
         .await

@@ -63,6 +63,9 @@ impl Accounts {
             );
         }
         let address = client.unwrap_or(UNKNOWN_ADDRESS);
+        // A place to check the password first: a login refused for being one too many is
+        // neither counted nor costs the store a write.
+        let admission = self.passwords.admit().map_err(|_| LoginError::Busy)?;
         let attempt = match self.throttle.begin(&account, address, now).await {
             Ok(attempt) => attempt,
             Err(Refused::Wait(retry_after)) => return Err(LoginError::Throttled { retry_after }),
@@ -71,22 +74,22 @@ impl Accounts {
                 return Err(LoginError::Unavailable);
             }
         };
-        let verified =
-            match self.passwords.verify(password, user.as_ref().map(|u| u.password_hash())).await {
-                Ok(verified) => verified,
-                Err(error) => {
-                    if let Err(store) = self.throttle.abandoned(attempt).await {
-                        tracing::warn!(error = %store, "an abandoned login stays counted");
-                    }
-                    return Err(match error {
-                        PasswordError::Busy => LoginError::Busy,
-                        other => {
-                            tracing::error!(error = %other, "a password could not be checked");
-                            LoginError::Failed
-                        }
-                    });
+        let stored = user.as_ref().map(|u| u.password_hash());
+        let verified = match self.passwords.verify_admitted(admission, password, stored).await {
+            Ok(verified) => verified,
+            Err(error) => {
+                if let Err(store) = self.throttle.abandoned(attempt).await {
+                    tracing::warn!(error = %store, "an abandoned login stays counted");
                 }
-            };
+                return Err(match error {
+                    PasswordError::Busy => LoginError::Busy,
+                    other => {
+                        tracing::error!(error = %other, "a password could not be checked");
+                        LoginError::Failed
+                    }
+                });
+            }
+        };
         // The check may have waited behind others: it counts only if the user is still the
         // one checked (same password, same generation) and enabled.
         let current = user.as_ref().and_then(|u| self.users.get(u.user_id()));
@@ -124,7 +127,8 @@ impl Accounts {
                 return Err(UserError::Changed);
             }
             let record = UserRecord { password: hash, ..expected.clone() };
-            self.users.update(expected, record).await
+            self.users.update(expected, record).await?;
+            self.written(user.user_id()).await
         };
         match updated.await {
             Ok(_) => tracing::info!(user = user.user_id(), "a weak password hash was replaced"),

@@ -17,7 +17,7 @@ use crate::credentials::issued::IssuedRing;
 use crate::credentials::password::{Passwords, check_length};
 use crate::credentials::throttle::LoginThrottle;
 use crate::credentials::user::name::normalize;
-use crate::credentials::user::{NewUser, UserDirectory, UserError, UserInfo, UserPatch};
+use crate::credentials::user::{NewUser, UserDirectory, UserEntry, UserError, UserInfo, UserPatch};
 use crate::random;
 use crate::store::{StoreError, UserRecord};
 
@@ -81,6 +81,15 @@ impl Accounts {
         self.issued.sync().await
     }
 
+    /// Takes in a write just made to user `id` through the directory, with whatever else
+    /// changed (another instance's writes it meets on the way): the user as it is now, and
+    /// what was issued to users standing for them as they are.
+    async fn written(&self, id: &str) -> Result<Arc<UserEntry>, UserError> {
+        self.sync().await?;
+        self.issued.refresh_user(id);
+        self.users.get(id).ok_or(UserError::NotFound)
+    }
+
     /// Drops expired sessions and tokens, and forgets idle login failures; what the
     /// maintenance thread does every minute.
     pub(crate) async fn sweep(&self) -> Result<(u64, u64), StoreError> {
@@ -114,7 +123,9 @@ impl Accounts {
             updated_at: now,
             generation: 0,
         };
-        Ok(self.users.insert(record).await?.info())
+        let id = record.id.clone();
+        self.users.insert(record).await?;
+        Ok(self.written(&id).await?.info())
     }
 
     /// Changes a user's name, roles or state. Disabling ends its sessions and tokens and
@@ -143,8 +154,8 @@ impl Accounts {
         }
         record.updated_at = self.clock.now();
         let roles = record.roles.clone();
-        let user = self.users.update(expected, record).await?;
-        self.issued.refresh_user(id);
+        self.users.update(expected, record).await?;
+        let user = self.written(id).await?;
         if disabling {
             self.end_everything(id, false).await?;
         } else if roles_changed {
@@ -162,8 +173,8 @@ impl Accounts {
         record.password = hash;
         record.generation = record.generation.wrapping_add(1);
         record.updated_at = self.clock.now();
-        let user = self.users.update(expected, record).await?;
-        self.issued.refresh_user(id);
+        self.users.update(expected, record).await?;
+        let user = self.written(id).await?;
         self.issued.end_user(id).await?;
         Ok(user.info())
     }
@@ -173,6 +184,7 @@ impl Accounts {
         self.users.record(id)?;
         self.end_everything(id, true).await?;
         self.users.delete(id).await?;
+        self.sync().await?;
         self.issued.refresh_user(id);
         Ok(())
     }

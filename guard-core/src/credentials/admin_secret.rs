@@ -116,6 +116,9 @@ pub struct AdminGate {
     secret: RwLock<AdminSecret>,
     source: SecretSource,
     store: SharedStore,
+    /// Held by a rotation and by a reload, each from its store access to its change in
+    /// memory, so that a reload that read before a rotation never puts the old secret back.
+    changing: async_lock::Mutex<()>,
 }
 
 impl std::fmt::Debug for AdminGate {
@@ -131,6 +134,7 @@ impl AdminGate {
             secret: RwLock::new(established.secret.clone()),
             source: established.source,
             store,
+            changing: async_lock::Mutex::new(()),
         }
     }
 
@@ -149,6 +153,7 @@ impl AdminGate {
         if self.source == SecretSource::Configured {
             return Ok(());
         }
+        let _changing = self.changing.lock().await;
         if let Some(secret) = stored(&self.store).await? {
             let mut current = self.secret.write().unwrap_or_else(PoisonError::into_inner);
             if *current != secret {
@@ -166,6 +171,7 @@ impl AdminGate {
         if self.source == SecretSource::Configured {
             return Err(AdminSecretError::Configured);
         }
+        let _changing = self.changing.lock().await;
         let (hash, plaintext) = generate(&self.store).await?;
         *self.secret.write().unwrap_or_else(PoisonError::into_inner) = hash;
         Ok(plaintext)

@@ -102,6 +102,12 @@ pub struct Verified {
     pub rehash: bool,
 }
 
+/// A place in the hashing pool's queue ([`Passwords::admit`]), given back when dropped.
+#[derive(Debug)]
+pub struct Admission {
+    _place: async_lock::SemaphoreGuardArc,
+}
+
 /// Hashes and verifies passwords on a bounded pool.
 pub struct Passwords {
     config: PasswordConfig,
@@ -160,13 +166,32 @@ impl Passwords {
         password: &str,
         stored: Option<&str>,
     ) -> Result<Verified, PasswordError> {
+        let admission = self.admit()?;
+        self.verify_admitted(admission, password, stored).await
+    }
+
+    /// A place in the pool's queue, or [`PasswordError::Busy`] if it is full: taken before
+    /// anything else is done for a login, so that one refused for being too many costs
+    /// nothing more.
+    pub fn admit(&self) -> Result<Admission, PasswordError> {
+        let place = self.admitted.try_acquire_arc().ok_or(PasswordError::Busy)?;
+        Ok(Admission { _place: place })
+    }
+
+    /// [`Passwords::verify`] in a place already taken with [`Passwords::admit`].
+    pub async fn verify_admitted(
+        &self,
+        admission: Admission,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<Verified, PasswordError> {
         let exists = stored.is_some();
         let stored = stored.unwrap_or(&self.dummy).to_owned();
         // Too long a password is wrong, but takes as long as any to say so.
         let acceptable = check_length(password).is_ok();
         let password = zeroizing(if acceptable { password } else { "" });
         let wanted = self.params.clone();
-        self.run(move || {
+        self.run_admitted(admission, move || {
             let Ok(hash) = PasswordHash::new(&stored) else {
                 return Err(PasswordError::Hashing("a stored password hash is damaged".into()));
             };
@@ -181,9 +206,16 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
     ) -> Result<T, PasswordError> {
-        let Some(_admitted) = self.admitted.try_acquire_arc() else {
-            return Err(PasswordError::Busy);
-        };
+        let admission = self.admit()?;
+        self.run_admitted(admission, work).await
+    }
+
+    async fn run_admitted<T: Send + 'static>(
+        &self,
+        admission: Admission,
+        work: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let _admitted = admission;
         let _worker = self.workers.acquire_arc().await;
         blocking::unblock(work).await
     }

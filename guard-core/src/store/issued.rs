@@ -83,8 +83,9 @@ pub trait IssuedStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Changes<IssuedChange>, StoreError>> + Send;
 
     /// Deletes those that expired before `before`, returning how many; they leave no trace
-    /// (whoever follows the store drops expired ones by itself). Deletions older than a day
-    /// are forgotten too.
+    /// (whoever follows the store drops expired ones by itself). The deletions of credentials
+    /// that expired more than a day before `before` are forgotten too: a follower that missed
+    /// one has dropped its credential by itself.
     fn prune_issued(
         &self,
         before: Timestamp,

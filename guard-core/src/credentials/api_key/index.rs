@@ -10,7 +10,7 @@ use super::entry::KeyEntry;
 use crate::authz::{Grant, Grants};
 use crate::credentials::format::CredentialFormat;
 use crate::credentials::table::IdTable;
-use crate::store::{Follows, KeyChange, KeyRecord};
+use crate::store::{Follows, KeyChange};
 use crate::usage::Counters;
 
 #[derive(Default)]
@@ -75,18 +75,26 @@ impl KeyIndex {
         self.table.iter()
     }
 
-    /// Adds a key from the initial load, where each key comes once (the store keeps only its
-    /// latest change): no lookup first.
+    /// Takes one change of the initial load. A key that is not in the index yet (the common
+    /// case: the store keeps each key's latest change once) goes in without more ado; one that
+    /// is, or a deletion, was written while the load went on, and is applied as any change.
     pub(super) fn load(
         &mut self,
-        record: &KeyRecord,
-        grants: &mut RecentGrants<'_>,
+        change: KeyChange,
+        recent: &mut RecentGrants<'_>,
+        grants: &Grants,
         format: &CredentialFormat,
     ) {
+        let Some(record) =
+            change.record.as_ref().filter(|_| self.get(change.id.as_bytes()).is_none())
+        else {
+            self.apply(change, grants, format);
+            return;
+        };
         if let Some(owner) = &record.owner {
             self.owners.insert(record.id.clone(), owner.clone());
         }
-        let grant = grants.of(&record.roles);
+        let grant = recent.of(&record.roles);
         match KeyEntry::new(record, grant, Counters::default(), format) {
             Some(entry) => self.table.insert_new(Arc::new(entry)),
             None => tracing::error!(id = %record.id, "a stored key is malformed; it is left out"),
@@ -138,5 +146,51 @@ impl KeyIndex {
         if let Some(entry) = self.get(id.as_bytes()) {
             entry.set_counters(counters);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authz::{Policy, PolicySpec, RoleSpec};
+    use crate::store::{Change, KeyRecord};
+
+    static SPEC: PolicySpec = PolicySpec::new(1, &["read"], &[RoleSpec::new("reader", &[], &[0])]);
+
+    fn change(seq: u64, format: &CredentialFormat, name: Option<&str>, id: &str) -> KeyChange {
+        let record = name.map(|name| KeyRecord {
+            id: id.into(),
+            hash: *format.generate().unwrap().hash.as_bytes(),
+            name: name.into(),
+            owner: None,
+            roles: vec!["reader".into()],
+            created_at: 1,
+            expires_at: None,
+            revoked: name == "revoked",
+        });
+        Change { seq, id: id.into(), record }
+    }
+
+    /// A load that meets a key again (changed while the load went on, so on a later page) or
+    /// its deletion keeps one entry per key, as it is last.
+    #[test]
+    fn a_load_takes_in_changes_made_while_it_went_on() {
+        let grants = Grants::new(std::sync::Arc::new(Policy::new(&SPEC).unwrap()));
+        let format = CredentialFormat::default();
+        let mut recent = RecentGrants::new(&grants);
+        let mut index = KeyIndex::default();
+        let (a, b) = ("AAAAAAAAAAAA", "BBBBBBBBBBBB");
+        for change in [
+            change(1, &format, Some("first"), a),
+            change(2, &format, Some("first"), b),
+            change(3, &format, Some("revoked"), a),
+            change(4, &format, None, b),
+        ] {
+            index.load(change, &mut recent, &grants, &format);
+        }
+        assert_eq!(index.len(), 1, "one entry for a, none for b");
+        let entry = index.get(a.as_bytes()).unwrap();
+        assert_eq!(entry.state(0), super::super::KeyState::Revoked);
+        assert!(index.get(b.as_bytes()).is_none());
     }
 }

@@ -76,8 +76,10 @@ impl KeyRing {
         Ok(ring)
     }
 
-    /// The initial load: every change from the start of the store, each key once. The store
-    /// reads the next page while this one goes into the index.
+    /// The initial load: every change from the start of the store. The store reads the next
+    /// page while this one goes into the index. Pages are read one after another, so on a
+    /// store other instances write to, a key changed or deleted meanwhile comes again, later:
+    /// the index then applies it as any change.
     async fn load_all(&self) -> Result<(), StoreError> {
         let mut grants = RecentGrants::new(&self.grants);
         let mut page = self.store.key_changes(0, PAGE).await?;
@@ -85,10 +87,8 @@ impl KeyRing {
             let next = self.store.key_changes(page.cursor, PAGE);
             let index_page = async {
                 let mut index = self.write_index();
-                for change in &page.changes {
-                    if let Some(record) = &change.record {
-                        index.load(record, &mut grants, &self.config.format);
-                    }
+                for change in page.changes {
+                    index.load(change, &mut grants, &self.grants, &self.config.format);
                 }
                 index.cursor = page.cursor;
             };

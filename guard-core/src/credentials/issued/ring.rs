@@ -258,8 +258,9 @@ impl IssuedRing {
     /// Takes in a change to a user (its name, roles, state, or its deletion): what was issued
     /// to it now stands for the user as they are, or for nobody.
     pub fn refresh_user(&self, user_id: &str) {
-        let user = self.users.get(user_id);
         let mut index = self.write();
+        // Read under the lock, so that of two refreshes the later sees the later user.
+        let user = self.users.get(user_id);
         let theirs: Vec<Arc<IssuedEntry>> =
             index.table.iter().filter(|e| e.user_id() == user_id).cloned().collect();
         for old in theirs {

@@ -110,12 +110,10 @@ impl UserDirectory {
         self.get(id).map(|u| u.record.clone()).ok_or(UserError::NotFound)
     }
 
-    /// Adds a user, durably.
-    pub(crate) async fn insert(&self, record: UserRecord) -> Result<Arc<UserEntry>, UserError> {
-        let id = record.id.clone();
-        self.store.insert_user(record).await?;
-        self.sync().await?;
-        self.get(&id).ok_or(UserError::NotFound)
+    /// Adds a user, durably. The directory takes it in at its next [`UserDirectory::sync`],
+    /// which the accounts run at once, so that what was issued follows too.
+    pub(crate) async fn insert(&self, record: UserRecord) -> Result<(), UserError> {
+        Ok(self.store.insert_user(record).await?)
     }
 
     /// Replaces a user's record, durably, if the stored one is still `expected`.
@@ -123,13 +121,11 @@ impl UserDirectory {
         &self,
         expected: UserRecord,
         record: UserRecord,
-    ) -> Result<Arc<UserEntry>, UserError> {
-        let id = record.id.clone();
+    ) -> Result<(), UserError> {
         if !self.store.update_user(expected, record).await? {
             return Err(UserError::NotFound);
         }
-        self.sync().await?;
-        self.get(&id).ok_or(UserError::NotFound)
+        Ok(())
     }
 
     /// Deletes a user, durably.
@@ -137,7 +133,6 @@ impl UserDirectory {
         if !self.store.delete_user(id.to_owned()).await? {
             return Err(UserError::NotFound);
         }
-        self.sync().await?;
         Ok(())
     }
 

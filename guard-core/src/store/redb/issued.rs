@@ -10,8 +10,9 @@ use crate::credentials::issued::IssuedKind;
 use crate::store::{Changes, IssuedChange, IssuedRecord, IssuedStore, StoreError};
 use crate::usage::Subject;
 
-/// How long the deletion of a session or token stays in the log for another process to see
-/// it: a follower that syncs less often than this reloads instead.
+/// The deletion of a session or token stays in the log until a day after the credential
+/// would have expired anyway: a follower that missed it by then has dropped the credential by
+/// itself.
 const DELETIONS_KEPT: i64 = crate::clock::DAY;
 
 impl Logged for IssuedRecord {
@@ -43,7 +44,7 @@ impl IssuedStore for RedbStore {
             let mut by_user = txn.open_table(ISSUED_BY_USER).map_err(db_err)?;
             by_user.remove((old.user_id.as_str(), id.as_str())).map_err(db_err)?;
             drop(by_user);
-            ISSUED.delete(txn, &id, Some(at))
+            ISSUED.delete(txn, &id, Some(at.max(old.expires_at)))
         })
         .await
     }
@@ -61,7 +62,12 @@ impl IssuedStore for RedbStore {
             }
             let mut deleted = 0;
             for id in doomed {
-                deleted += u64::from(ISSUED.delete(txn, &id, Some(at))?);
+                let ids = txn.open_table(ISSUED.ids).map_err(db_err)?;
+                let rows = txn.open_table(ISSUED.rows).map_err(db_err)?;
+                let expires_at = log::get::<IssuedRecord>(&ids, &rows, &id)?.map(|r| r.expires_at);
+                drop((ids, rows));
+                let kept_until = at.max(expires_at.unwrap_or(at));
+                deleted += u64::from(ISSUED.delete(txn, &id, Some(kept_until))?);
             }
             Ok(deleted)
         })

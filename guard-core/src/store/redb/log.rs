@@ -25,8 +25,8 @@ pub(super) enum Entry<R> {
     Record(R),
     /// The record with this id was deleted.
     Deleted(CompactString),
-    /// The record with this id was deleted at this time: a deletion that can be forgotten
-    /// once every follower has seen it.
+    /// The record with this id was deleted, a deletion that can be forgotten after this time
+    /// (for a session or token, its expiry: by then every follower has dropped it anyway).
     DeletedAt(CompactString, i64),
 }
 
