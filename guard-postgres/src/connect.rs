@@ -131,10 +131,20 @@ async fn prepare(pool: &PgPool, schema: &str, location: &str) -> Result<(), Stor
         location: location.to_owned(),
         source,
     };
-    // The name was checked to be a plain identifier: safe to write into the statement.
-    pool.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}")))
-        .await
-        .map_err(|e| failed(Box::new(e)))?;
+    // `IF NOT EXISTS` does not keep two instances starting at once from both creating it:
+    // they take turns. The name was checked to be a plain identifier: safe to write in.
+    let create = async {
+        let mut txn = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(format!("guard schema {schema}"))
+            .execute(&mut *txn)
+            .await?;
+        (&mut *txn)
+            .execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}")))
+            .await?;
+        txn.commit().await
+    };
+    create.await.map_err(|e| failed(Box::new(e)))?;
     let table = format!("{schema}._sqlx_migrations");
     let migrated: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
         .bind(&table)
