@@ -299,6 +299,12 @@ impl Core {
         &self.admin
     }
 
+    /// Whether other instances write to the store too (PostgreSQL): then what this one holds
+    /// in memory of usage is its own share, and the store has the whole.
+    pub fn is_shared(&self) -> bool {
+        self.follower.is_some()
+    }
+
     /// Writes all gathered usage and stops the background threads.
     pub fn shutdown(&self) {
         if let Some(follower) = &self.follower {

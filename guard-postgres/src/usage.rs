@@ -226,6 +226,31 @@ impl UsageStore for PostgresStore {
         .await
     }
 
+    async fn counters_of(
+        &self,
+        kind: CredentialKind,
+        ids: Vec<String>,
+    ) -> Result<Vec<(String, Counters)>, StoreError> {
+        self.run(move |pool, _| async move {
+            let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
+                "SELECT id, uses, last_used_at FROM usage_counters WHERE kind = $1 AND id = ANY($2)",
+            )
+            .bind(code(kind))
+            .bind(ids)
+            .fetch_all(&pool)
+            .await
+            .map_err(store_error)?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, uses, last)| {
+                    let uses = u64::try_from(uses).unwrap_or(0);
+                    (id, Counters { uses, last_used_at: last })
+                })
+                .collect())
+        })
+        .await
+    }
+
     async fn recent_uses(
         &self,
         subject: Subject,

@@ -255,6 +255,16 @@ async fn usage_counted_on_every_instance_adds_up() {
     let (on_a, on_b) = (through(&a, 120), through(&b, 80));
     on_a.await.unwrap();
     on_b.await.unwrap();
+    // While they serve, each shows what both counted, once the other has written its share.
+    let key_path = format!("/auth/keys/{id}");
+    for instance in [&a, &b] {
+        eventually("each instance shows the uses both counted", async || {
+            let (_, shown) =
+                admin(&client, &instance.server, Method::GET, &key_path, None).await.unwrap();
+            shown["total_uses"] == 120 + 80 + 1
+        })
+        .await;
+    }
     a.stop().await;
     b.stop().await;
     // A third instance reads what both wrote: every use, once (and the one B made first).

@@ -5,7 +5,10 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use guard_core::clock::{parse_rfc3339, to_rfc3339};
+use std::collections::HashMap;
+
 use guard_core::credentials::api_key::{Expiry, KeyInfo, KeyState, NewKey};
+use guard_core::usage::{Counters, CredentialKind};
 use serde::{Deserialize, Serialize};
 
 use super::admin::Admin;
@@ -151,8 +154,34 @@ pub(crate) async fn list(
     State(guard): State<Guard>,
     page: Result<Query<Page>, QueryRejection>,
 ) -> Result<Json<KeyList>, ApiError> {
-    let (keys, window) = paging::page(page, guard.keys().list())?;
-    Ok(Json(KeyList { keys, window }))
+    let (mut keys, window) = paging::page::<KeyInfo, KeyInfo>(page, guard.keys().list())?;
+    counted_everywhere(&guard, &mut keys).await;
+    Ok(Json(KeyList { keys: keys.into_iter().map(KeyBody::from).collect(), window }))
+}
+
+/// On a store other instances write to, the uses every instance counted, rather than this
+/// one's alone (which is what one instance holds in memory). If the store cannot say, this
+/// instance's count is shown, and the failure logged.
+pub(super) async fn counted_everywhere(guard: &Guard, infos: &mut [KeyInfo]) {
+    if !guard.core().is_shared() || infos.is_empty() {
+        return;
+    }
+    let ids = infos.iter().map(|info| info.id.clone()).collect();
+    match guard.usage().stored_counters(CredentialKind::ApiKey, ids).await {
+        Ok(stored) => {
+            let stored: HashMap<String, Counters> = stored.into_iter().collect();
+            for info in infos {
+                if let Some(counted) = stored.get(&info.id) {
+                    info.total_uses = info.total_uses.max(counted.uses);
+                    info.last_used_at = info.last_used_at.max(counted.last_used_at);
+                }
+            }
+        }
+        Err(error) => tracing::warn!(
+            %error,
+            "the uses other instances counted cannot be read; this instance's are shown"
+        ),
+    }
 }
 
 /// The `{id}` of a key route. A path that does not even decode names no key: 404.
@@ -165,7 +194,10 @@ pub(crate) async fn get(
     State(guard): State<Guard>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<KeyBody>, ApiError> {
-    Ok(Json(guard.keys().get(&key_id(id)?)?.into()))
+    let mut info = [guard.keys().get(&key_id(id)?)?];
+    counted_everywhere(&guard, &mut info).await;
+    let [info] = info;
+    Ok(Json(info.into()))
 }
 
 pub(crate) async fn revoke(
@@ -173,7 +205,9 @@ pub(crate) async fn revoke(
     State(guard): State<Guard>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<KeyBody>, ApiError> {
-    let info = guard.keys().revoke(&key_id(id)?).await?;
+    let mut info = [guard.keys().revoke(&key_id(id)?).await?];
+    counted_everywhere(&guard, &mut info).await;
+    let [info] = info;
     tracing::info!(id = %info.id, "API key revoked");
     Ok(Json(info.into()))
 }
@@ -197,7 +231,10 @@ pub(crate) async fn renew(
     let expiry = body.expiry()?;
     let renewed = guard.keys().renew(&id, expiry).await?;
     tracing::info!(id = %renewed.info.id, reactivated = renewed.reactivated, "API key renewed");
-    Ok(Json(RenewedBody { reactivated: renewed.reactivated, info: renewed.info.into() }))
+    let mut info = [renewed.info];
+    counted_everywhere(&guard, &mut info).await;
+    let [info] = info;
+    Ok(Json(RenewedBody { reactivated: renewed.reactivated, info: info.into() }))
 }
 
 pub(crate) async fn delete(

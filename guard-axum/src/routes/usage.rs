@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::admin::Admin;
 use super::error::ApiError;
-use super::keys::key_id;
+use super::keys::{counted_everywhere, key_id};
 use super::paging;
 use crate::Guard;
 
@@ -128,7 +128,9 @@ pub(crate) async fn usage(
     query: Result<Query<UsageQuery>, QueryRejection>,
 ) -> Result<Json<UsageBody>, ApiError> {
     let id = key_id(id)?;
-    let info = guard.keys().get(&id)?;
+    let mut info = [guard.keys().get(&id)?];
+    counted_everywhere(&guard, &mut info).await;
+    let [info] = info;
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     let limit = paging::limit(query.limit)?;
     let granularity = query.granularity.unwrap_or_default();

@@ -72,6 +72,11 @@ pub trait DynUsageStore: Send + Sync + 'static {
         after: Option<String>,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<(String, Counters)>, StoreError>>;
+    fn counters_of(
+        &self,
+        kind: CredentialKind,
+        ids: Vec<String>,
+    ) -> BoxFuture<'_, Result<Vec<(String, Counters)>, StoreError>>;
     fn recent_uses(
         &self,
         subject: Subject,
@@ -98,6 +103,13 @@ impl<T: UsageStore> DynUsageStore for T {
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<(String, Counters)>, StoreError>> {
         Box::pin(UsageStore::counters(self, kind, after, limit))
+    }
+    fn counters_of(
+        &self,
+        kind: CredentialKind,
+        ids: Vec<String>,
+    ) -> BoxFuture<'_, Result<Vec<(String, Counters)>, StoreError>> {
+        Box::pin(UsageStore::counters_of(self, kind, ids))
     }
     fn recent_uses(
         &self,

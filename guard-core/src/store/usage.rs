@@ -28,6 +28,13 @@ pub trait UsageStore: Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<(String, Counters)>, StoreError>> + Send;
 
+    /// The counters of the credentials of `kind` with these ids (those that have any).
+    fn counters_of(
+        &self,
+        kind: CredentialKind,
+        ids: Vec<String>,
+    ) -> impl Future<Output = Result<Vec<(String, Counters)>, StoreError>> + Send;
+
     /// The last `limit` uses of a credential, newest first.
     fn recent_uses(
         &self,

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::UsageConfig;
 use super::slot::{Tracked, Use};
 use super::writer::Writer;
-use super::{RecentUse, RequestMethod, Rollup, Subject, UsageOutcome};
+use super::{Counters, CredentialKind, RecentUse, RequestMethod, Rollup, Subject, UsageOutcome};
 use crate::clock::{Clock, Timestamp};
 use crate::store::{SharedStore, StoreError};
 
@@ -110,6 +110,17 @@ impl Usage {
         until: Timestamp,
     ) -> Result<Vec<Rollup>, StoreError> {
         self.writer.read_after_flush(move |store| store.rollups(subject, from, until)).await
+    }
+
+    /// The stored counters of the credentials of `kind` with these ids, this instance's own
+    /// written first: on a store other instances write to, what every one of them counted
+    /// (but for what they gathered in their last flush interval).
+    pub async fn stored_counters(
+        &self,
+        kind: CredentialKind,
+        ids: Vec<String>,
+    ) -> Result<Vec<(String, Counters)>, StoreError> {
+        self.writer.read_after_flush(move |store| store.counters_of(kind, ids)).await
     }
 
     /// Forgets all usage of a credential that no longer exists.

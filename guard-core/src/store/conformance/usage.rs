@@ -63,6 +63,9 @@ pub async fn counters_are_added_as_deltas(store: &dyn DynStore) {
             ("c".to_owned(), Counters { uses: 1, last_used_at: Some(7) }),
         ]
     );
+    let some = store.counters_of(CredentialKind::ApiKey, vec!["c".into(), "b".into()]).await;
+    let some = some.unwrap();
+    assert_eq!(some, vec![("c".to_owned(), Counters { uses: 1, last_used_at: Some(7) })]);
     let page = store.counters(CredentialKind::ApiKey, Some("a".into()), 1).await.unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].0, "c");

@@ -185,6 +185,27 @@ impl UsageStore for RedbStore {
         .await
     }
 
+    async fn counters_of(
+        &self,
+        kind: CredentialKind,
+        ids: Vec<String>,
+    ) -> Result<Vec<(String, Counters)>, StoreError> {
+        self.run(move |db| {
+            let txn = db.begin_read().map_err(db_err)?;
+            let table = txn.open_table(COUNTERS).map_err(db_err)?;
+            let mut out = Vec::new();
+            for id in ids {
+                if let Some(value) = table.get((kind.code(), id.as_str())).map_err(db_err)? {
+                    let (uses, last) = value.value();
+                    let last_used_at = (last != NEVER).then_some(last);
+                    out.push((id, Counters { uses, last_used_at }));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn recent_uses(
         &self,
         subject: Subject,
