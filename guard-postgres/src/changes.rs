@@ -11,6 +11,7 @@
 
 use compact_str::CompactString;
 use guard_core::store::{Change, Changes, StoreError};
+use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use crate::Writing;
@@ -28,6 +29,15 @@ impl Aggregate {
     fn name(self) -> &'static str {
         match self {
             Aggregate::Keys => "keys",
+            Aggregate::Users => "users",
+            Aggregate::Issued => "issued",
+        }
+    }
+
+    /// Its table.
+    fn table(self) -> &'static str {
+        match self {
+            Aggregate::Keys => "api_keys",
             Aggregate::Users => "users",
             Aggregate::Issued => "issued",
         }
@@ -141,7 +151,7 @@ pub(crate) async fn forget_deletions(
 /// A read-only transaction whose statements all see one snapshot: a page of changes read in
 /// two statements (live rows, deletions) must not see a change the other missed, or a
 /// follower would move its cursor past it.
-pub(crate) async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
     let mut txn = pool.begin().await.map_err(store_error)?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *txn)
@@ -151,7 +161,7 @@ pub(crate) async fn snapshot(pool: &PgPool) -> Result<Transaction<'static, Postg
 }
 
 /// The deletions after `cursor`, oldest first, at most `limit`.
-pub(crate) async fn deletions(
+async fn deletions(
     conn: &mut PgConnection,
     aggregate: Aggregate,
     cursor: u64,
@@ -170,7 +180,7 @@ pub(crate) async fn deletions(
 }
 
 /// The first `limit` changes of the live rows (by number) and the deletions together.
-pub(crate) fn merge<R>(
+fn merge<R>(
     live: Vec<(u64, R)>,
     deleted: Vec<(u64, CompactString)>,
     cursor: u64,
@@ -188,8 +198,65 @@ pub(crate) fn merge<R>(
     Changes { changes, cursor }
 }
 
+/// How many records of `aggregate` there are.
+pub(crate) async fn count(pool: &PgPool, aggregate: Aggregate) -> Result<u64, StoreError> {
+    let sql = format!("SELECT count(*) FROM {}", aggregate.table());
+    let count: i64 =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await.map_err(store_error)?;
+    Ok(seq_of(count))
+}
+
+/// Deletes the record `id` of `aggregate`, leaving its deletion in the log for good; `false`
+/// if there is none.
+pub(crate) async fn delete_logged(
+    pool: &PgPool,
+    writing: &Writing,
+    aggregate: Aggregate,
+    id: String,
+) -> Result<bool, StoreError> {
+    let mut txn = turn(pool, writing, aggregate).await?;
+    let sql = format!("DELETE FROM {} WHERE id = $1", aggregate.table());
+    let deleted = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&id)
+        .execute(&mut *txn)
+        .await
+        .map_err(store_error)?
+        .rows_affected();
+    if deleted == 0 {
+        return Ok(false);
+    }
+    record_deletions(&mut txn, aggregate, &[id], &[None]).await?;
+    commit(txn, writing, aggregate).await?;
+    Ok(true)
+}
+
+/// Up to `limit` changes of `aggregate` after `cursor`: its live rows, read by `select`
+/// (ending in `FROM <table>`) and decoded by `decode`, and its deletions, from one snapshot.
+pub(crate) async fn changes_after<R>(
+    pool: &PgPool,
+    select: &str,
+    aggregate: Aggregate,
+    cursor: u64,
+    limit: usize,
+    decode: impl Fn(&PgRow) -> Result<(u64, R), StoreError>,
+    id_of: impl Fn(&R) -> CompactString,
+) -> Result<Changes<Change<R>>, StoreError> {
+    let mut txn = snapshot(pool).await?;
+    let sql = format!("{select} WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(seq_param(cursor))
+        .bind(limit_param(limit))
+        .fetch_all(&mut *txn)
+        .await
+        .map_err(store_error)?;
+    let live = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let deleted = deletions(&mut txn, aggregate, cursor, limit).await?;
+    txn.commit().await.map_err(store_error)?;
+    Ok(merge(live, deleted, cursor, limit, id_of))
+}
+
 /// A cursor as a query parameter.
-pub(crate) fn seq_param(cursor: u64) -> i64 {
+fn seq_param(cursor: u64) -> i64 {
     i64::try_from(cursor).unwrap_or(i64::MAX)
 }
 

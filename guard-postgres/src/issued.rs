@@ -9,8 +9,7 @@ use sqlx::{PgConnection, Row};
 
 use crate::PostgresStore;
 use crate::changes::{
-    Aggregate, commit, deletions, forget_deletions, limit_param, merge, record_deletions, seq_of,
-    seq_param, snapshot, turn,
+    Aggregate, changes_after, commit, count, forget_deletions, record_deletions, seq_of, turn,
 };
 use crate::error::store_error;
 use crate::keys::hash_of;
@@ -149,14 +148,7 @@ impl IssuedStore for PostgresStore {
     }
 
     async fn count_issued(&self) -> Result<u64, StoreError> {
-        self.run(move |pool, _| async move {
-            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM issued")
-                .fetch_one(&pool)
-                .await
-                .map_err(store_error)?;
-            Ok(seq_of(count))
-        })
-        .await
+        self.run(move |pool, _| async move { count(&pool, Aggregate::Issued).await }).await
     }
 
     async fn issued_changes(
@@ -165,19 +157,8 @@ impl IssuedStore for PostgresStore {
         limit: usize,
     ) -> Result<Changes<IssuedChange>, StoreError> {
         self.run(move |pool, _| async move {
-            let mut txn = snapshot(&pool).await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{SELECT} WHERE seq > $1 ORDER BY seq LIMIT $2"
-            )))
-            .bind(seq_param(cursor))
-            .bind(limit_param(limit))
-            .fetch_all(&mut *txn)
-            .await
-            .map_err(store_error)?;
-            let live = rows.iter().map(issued_of).collect::<Result<Vec<_>, _>>()?;
-            let deleted = deletions(&mut txn, Aggregate::Issued, cursor, limit).await?;
-            txn.commit().await.map_err(store_error)?;
-            Ok(merge(live, deleted, cursor, limit, |record| record.id.clone()))
+            let issued = Aggregate::Issued;
+            changes_after(&pool, SELECT, issued, cursor, limit, issued_of, |r| r.id.clone()).await
         })
         .await
     }

@@ -7,12 +7,14 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::PostgresStore;
 use crate::changes::{
-    Aggregate, commit, deletions, forget_deletions, limit_param, merge, record_deletions, seq_of,
-    seq_param, snapshot, turn,
+    Aggregate, changes_after, commit, count, delete_logged, forget_deletions, seq_of, turn,
 };
 use crate::error::store_error;
 
 const COLUMNS: &str = "seq, id, hash, name, owner, roles, created_at, expires_at, revoked";
+
+const SELECT: &str =
+    "SELECT seq, id, hash, name, owner, roles, created_at, expires_at, revoked FROM api_keys";
 
 /// Rows per insert statement: nine parameters each, under PostgreSQL's 65 535.
 const INSERT_BATCH: usize = 5_000;
@@ -62,14 +64,13 @@ async fn read_key(
     id: &str,
     lock: bool,
 ) -> Result<Option<KeyRecord>, StoreError> {
-    let sql = if lock {
-        "SELECT seq, id, hash, name, owner, roles, created_at, expires_at, revoked
-         FROM api_keys WHERE id = $1 FOR UPDATE"
-    } else {
-        "SELECT seq, id, hash, name, owner, roles, created_at, expires_at, revoked
-         FROM api_keys WHERE id = $1"
-    };
-    let row = sqlx::query(sql).bind(id).fetch_optional(conn).await.map_err(store_error)?;
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    let sql = format!("{SELECT} WHERE id = $1{lock}");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(store_error)?;
     row.map(|row| key_of(&row).map(|(_, record)| record)).transpose()
 }
 
@@ -145,19 +146,7 @@ impl KeyStore for PostgresStore {
 
     async fn delete_key(&self, id: String) -> Result<bool, StoreError> {
         self.run(move |pool, writing| async move {
-            let mut txn = turn(&pool, &writing, Aggregate::Keys).await?;
-            let deleted = sqlx::query("DELETE FROM api_keys WHERE id = $1")
-                .bind(&id)
-                .execute(&mut *txn)
-                .await
-                .map_err(store_error)?
-                .rows_affected();
-            if deleted == 0 {
-                return Ok(false);
-            }
-            record_deletions(&mut txn, Aggregate::Keys, &[id], &[None]).await?;
-            commit(txn, &writing, Aggregate::Keys).await?;
-            Ok(true)
+            delete_logged(&pool, &writing, Aggregate::Keys, id).await
         })
         .await
     }
@@ -171,14 +160,7 @@ impl KeyStore for PostgresStore {
     }
 
     async fn count_keys(&self) -> Result<u64, StoreError> {
-        self.run(move |pool, _| async move {
-            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys")
-                .fetch_one(&pool)
-                .await
-                .map_err(store_error)?;
-            Ok(seq_of(count))
-        })
-        .await
+        self.run(move |pool, _| async move { count(&pool, Aggregate::Keys).await }).await
     }
 
     async fn key_changes(
@@ -187,20 +169,8 @@ impl KeyStore for PostgresStore {
         limit: usize,
     ) -> Result<Changes<KeyChange>, StoreError> {
         self.run(move |pool, _| async move {
-            let mut txn = snapshot(&pool).await?;
-            let rows = sqlx::query(
-                "SELECT seq, id, hash, name, owner, roles, created_at, expires_at, revoked
-                 FROM api_keys WHERE seq > $1 ORDER BY seq LIMIT $2",
-            )
-            .bind(seq_param(cursor))
-            .bind(limit_param(limit))
-            .fetch_all(&mut *txn)
-            .await
-            .map_err(store_error)?;
-            let live = rows.iter().map(key_of).collect::<Result<Vec<_>, _>>()?;
-            let deleted = deletions(&mut txn, Aggregate::Keys, cursor, limit).await?;
-            txn.commit().await.map_err(store_error)?;
-            Ok(merge(live, deleted, cursor, limit, |record| record.id.clone()))
+            let keys = Aggregate::Keys;
+            changes_after(&pool, SELECT, keys, cursor, limit, key_of, |r| r.id.clone()).await
         })
         .await
     }

@@ -215,13 +215,7 @@ impl UsageStore for PostgresStore {
             .fetch_all(&pool)
             .await
             .map_err(store_error)?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, uses, last)| {
-                    let uses = u64::try_from(uses).unwrap_or(0);
-                    (id, Counters { uses, last_used_at: last })
-                })
-                .collect())
+            Ok(counters_of_rows(rows))
         })
         .await
     }
@@ -240,13 +234,7 @@ impl UsageStore for PostgresStore {
             .fetch_all(&pool)
             .await
             .map_err(store_error)?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, uses, last)| {
-                    let uses = u64::try_from(uses).unwrap_or(0);
-                    (id, Counters { uses, last_used_at: last })
-                })
-                .collect())
+            Ok(counters_of_rows(rows))
         })
         .await
     }
@@ -351,6 +339,16 @@ impl UsageStore for PostgresStore {
         })
         .await
     }
+}
+
+/// Counter rows `(id, uses, last used)` as counters.
+fn counters_of_rows(rows: Vec<(String, i64, Option<i64>)>) -> Vec<(String, Counters)> {
+    rows.into_iter()
+        .map(|(id, uses, last)| {
+            let uses = u64::try_from(uses).unwrap_or(0);
+            (id, Counters { uses, last_used_at: last })
+        })
+        .collect()
 }
 
 fn method_of(code: i16) -> Result<RequestMethod, StoreError> {

@@ -2,13 +2,13 @@
 //! instances creating one name at once cannot both succeed), updates conditional.
 
 use guard_core::store::{Changes, StoreError, UserChange, UserRecord, UserStore};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgConnection, Postgres, Row};
 
 use crate::PostgresStore;
 use crate::changes::{
-    Aggregate, commit, deletions, forget_deletions, limit_param, merge, record_deletions, seq_of,
-    seq_param, snapshot, turn,
+    Aggregate, changes_after, commit, count, delete_logged, forget_deletions, seq_of, turn,
 };
 use crate::error::{store_error, violates};
 use crate::keys::roles_of;
@@ -58,6 +58,24 @@ async fn read_user(
     row.map(|row| user_of(&row).map(|(_, record)| record)).transpose()
 }
 
+/// `query` with a user's columns bound as `$1` to `$9`: id, name, normalized, password,
+/// roles, disabled, created, updated, generation.
+fn with_user<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    record: &'q UserRecord,
+) -> Query<'q, Postgres, PgArguments> {
+    query
+        .bind(record.id.as_str())
+        .bind(record.name.as_str())
+        .bind(record.normalized.as_str())
+        .bind(&record.password)
+        .bind(record.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>())
+        .bind(record.disabled)
+        .bind(record.created_at)
+        .bind(record.updated_at)
+        .bind(i64::from(record.generation))
+}
+
 /// A failed write of a user: a name taken, or what else it was.
 fn write_error(error: sqlx::Error) -> StoreError {
     if violates(&error, NAME_UNIQUE) { StoreError::NameTaken } else { store_error(error) }
@@ -70,23 +88,12 @@ impl UserStore for PostgresStore {
             if read_user(&mut txn, &record.id, false).await?.is_some() {
                 return Err(StoreError::DuplicateId(record.id.to_string()));
             }
-            sqlx::query(
+            let insert = sqlx::query(
                 "INSERT INTO users (seq, id, name, normalized, password, roles, disabled,
                  created_at, updated_at, generation)
                  VALUES (nextval('changes'), $1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(record.id.as_str())
-            .bind(record.name.as_str())
-            .bind(record.normalized.as_str())
-            .bind(&record.password)
-            .bind(record.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>())
-            .bind(record.disabled)
-            .bind(record.created_at)
-            .bind(record.updated_at)
-            .bind(i64::from(record.generation))
-            .execute(&mut *txn)
-            .await
-            .map_err(write_error)?;
+            );
+            with_user(insert, &record).execute(&mut *txn).await.map_err(write_error)?;
             forget_deletions(&mut txn, Aggregate::Users, &[record.id.to_string()]).await?;
             commit(txn, &writing, Aggregate::Users).await
         })
@@ -106,23 +113,12 @@ impl UserStore for PostgresStore {
             if stored != expected {
                 return Err(StoreError::Changed);
             }
-            sqlx::query(
+            let update = sqlx::query(
                 "UPDATE users SET seq = nextval('changes'), name = $2, normalized = $3,
                  password = $4, roles = $5, disabled = $6, created_at = $7, updated_at = $8,
                  generation = $9 WHERE id = $1",
-            )
-            .bind(record.id.as_str())
-            .bind(record.name.as_str())
-            .bind(record.normalized.as_str())
-            .bind(&record.password)
-            .bind(record.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>())
-            .bind(record.disabled)
-            .bind(record.created_at)
-            .bind(record.updated_at)
-            .bind(i64::from(record.generation))
-            .execute(&mut *txn)
-            .await
-            .map_err(write_error)?;
+            );
+            with_user(update, &record).execute(&mut *txn).await.map_err(write_error)?;
             commit(txn, &writing, Aggregate::Users).await?;
             Ok(true)
         })
@@ -131,19 +127,7 @@ impl UserStore for PostgresStore {
 
     async fn delete_user(&self, id: String) -> Result<bool, StoreError> {
         self.run(move |pool, writing| async move {
-            let mut txn = turn(&pool, &writing, Aggregate::Users).await?;
-            let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
-                .bind(&id)
-                .execute(&mut *txn)
-                .await
-                .map_err(store_error)?
-                .rows_affected();
-            if deleted == 0 {
-                return Ok(false);
-            }
-            record_deletions(&mut txn, Aggregate::Users, &[id], &[None]).await?;
-            commit(txn, &writing, Aggregate::Users).await?;
-            Ok(true)
+            delete_logged(&pool, &writing, Aggregate::Users, id).await
         })
         .await
     }
@@ -157,14 +141,7 @@ impl UserStore for PostgresStore {
     }
 
     async fn count_users(&self) -> Result<u64, StoreError> {
-        self.run(move |pool, _| async move {
-            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
-                .fetch_one(&pool)
-                .await
-                .map_err(store_error)?;
-            Ok(seq_of(count))
-        })
-        .await
+        self.run(move |pool, _| async move { count(&pool, Aggregate::Users).await }).await
     }
 
     async fn user_changes(
@@ -173,19 +150,8 @@ impl UserStore for PostgresStore {
         limit: usize,
     ) -> Result<Changes<UserChange>, StoreError> {
         self.run(move |pool, _| async move {
-            let mut txn = snapshot(&pool).await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{SELECT} WHERE seq > $1 ORDER BY seq LIMIT $2"
-            )))
-            .bind(seq_param(cursor))
-            .bind(limit_param(limit))
-            .fetch_all(&mut *txn)
-            .await
-            .map_err(store_error)?;
-            let live = rows.iter().map(user_of).collect::<Result<Vec<_>, _>>()?;
-            let deleted = deletions(&mut txn, Aggregate::Users, cursor, limit).await?;
-            txn.commit().await.map_err(store_error)?;
-            Ok(merge(live, deleted, cursor, limit, |record| record.id.clone()))
+            let users = Aggregate::Users;
+            changes_after(&pool, SELECT, users, cursor, limit, user_of, |r| r.id.clone()).await
         })
         .await
     }

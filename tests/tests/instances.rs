@@ -26,6 +26,20 @@ async fn pair(
     Some((db, schema, a, b))
 }
 
+/// Two instances with one clock, which moves only when the test says (real instances share
+/// time too).
+async fn pair_on_one_clock(
+    test: &str,
+) -> Option<(guard_postgres::testing::TestDatabase, ManualClock, Instance, Instance)> {
+    let db = instances::database(test)?;
+    let schema = db.fresh_schema();
+    let clock = ManualClock::new(NOW);
+    let with_clock = |b: GuardBuilder| b.clock(Arc::new(clock.clone()));
+    let a = instances::start(&db, &schema, "guard-a", with_clock).await;
+    let b = instances::start(&db, &schema, "guard-b", with_clock).await;
+    Some((db, clock, a, b))
+}
+
 async fn me(client: &reqwest::Client, instance: &Instance, header: (&str, &str)) -> u16 {
     get_with(client, instance, "/auth/me", header).await
 }
@@ -278,16 +292,10 @@ async fn usage_counted_on_every_instance_adds_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_logins_are_counted_once_for_every_instance() {
-    let Some(db) = instances::database("failed_logins_are_counted_once_for_every_instance") else {
-        return;
-    };
-    let schema = db.fresh_schema();
-    // One clock that stands still, so that the first delay (one second) has not passed when
-    // the last attempt is made, however slow the machine.
-    let clock = ManualClock::new(NOW);
-    let with_clock = |b: GuardBuilder| b.clock(Arc::new(clock.clone()));
-    let a = instances::start(&db, &schema, "guard-a", with_clock).await;
-    let b = instances::start(&db, &schema, "guard-b", with_clock).await;
+    // The clock stands still, so that the first delay (one second) has not passed when the
+    // last attempt is made, however slow the machine.
+    let test = "failed_logins_are_counted_once_for_every_instance";
+    let Some((_db, _clock, a, b)) = pair_on_one_clock(test).await else { return };
     let client = client();
     create_user(&client, &a.server, "cat", PASSWORD, &[]).await.unwrap();
     eventually("B knows the user", async || {
@@ -314,16 +322,9 @@ async fn failed_logins_are_counted_once_for_every_instance() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_used_through_any_instance_stays_alive_on_all() {
-    let Some(db) = instances::database("a_session_used_through_any_instance_stays_alive_on_all")
-    else {
-        return;
-    };
-    let schema = db.fresh_schema();
-    // One clock for both, as real instances share time; sessions idle out after 30 minutes.
-    let clock = ManualClock::new(NOW);
-    let with_clock = |b: GuardBuilder| b.clock(Arc::new(clock.clone()));
-    let a = instances::start(&db, &schema, "guard-a", with_clock).await;
-    let b = instances::start(&db, &schema, "guard-b", with_clock).await;
+    // Sessions idle out after 30 minutes.
+    let test = "a_session_used_through_any_instance_stays_alive_on_all";
+    let Some((_db, clock, a, b)) = pair_on_one_clock(test).await else { return };
     let client = client();
     create_user(&client, &a.server, "dee", PASSWORD, &[]).await.unwrap();
     let (status, cookie, _) = login(&client, &a.server, "dee", PASSWORD).await.unwrap();
