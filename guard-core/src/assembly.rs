@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::BoxFuture;
 use crate::accounts::Accounts;
 use crate::authn::AuthContext;
 use crate::authz::{Grants, Policy, PolicySpec};
@@ -28,10 +27,11 @@ use crate::credentials::throttle::{LoginThrottle, ThrottleConfig};
 use crate::credentials::user::UserDirectory;
 use crate::error::Error;
 use crate::follow::{Followed, Follower};
+use crate::future::BoxFuture;
 use crate::maintenance::Maintenance;
+use crate::recording::{Usage, UsageConfig};
 use crate::secret::Secret;
 use crate::store::{RedbStore, SharedStore, StoreError};
-use crate::usage::{Usage, UsageConfig};
 
 /// Where the guard's policy is recorded in the store's settings, for tools that run without
 /// the application (the CLI, another version of the application during a deploy).

@@ -13,14 +13,13 @@ pub mod config;
 pub mod credentials;
 mod error;
 mod follow;
+mod future;
 mod maintenance;
 mod random;
+pub mod recording;
 pub mod secret;
 pub mod store;
 pub mod usage;
-
-use std::future::Future;
-use std::pin::Pin;
 
 pub use assembly::{Core, Opened, Settings, StoreChoice};
 pub use authn::{Authenticator, Outcome};
@@ -36,10 +35,9 @@ pub use credentials::api_key::{
 };
 pub use credentials::format::CredentialFormat;
 pub use error::Error;
+pub use future::BoxFuture;
 pub use random::RandomError;
+pub use recording::UsageConfig;
 pub use secret::Secret;
 pub use store::{RedbStore, SharedStore, Store, StoreError};
-pub use usage::{UsageConfig, UsageOutcome};
-
-/// A boxed, sendable future, as object-safe async traits return.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use usage::UsageOutcome;

@@ -19,16 +19,17 @@ use crate::usage::forget_usage;
 /// the credential would have expired anyway: one that missed it has dropped it by then.
 const DELETIONS_KEPT: i64 = DAY;
 
-/// An issued credential's kind, stored as the code its usage is recorded under.
-pub(crate) fn kind_code(kind: IssuedKind) -> i16 {
-    i16::from(kind.credential_kind().code())
+/// An issued credential's kind, stored as its code.
+pub(crate) fn kind_code(kind: CredentialKind) -> i16 {
+    i16::from(kind.code())
 }
 
-fn kind_of(code: i16) -> Result<IssuedKind, StoreError> {
+/// The kind of the code stored, which must be one a user is issued.
+fn kind_of(code: i16) -> Result<CredentialKind, StoreError> {
     u8::try_from(code)
         .ok()
         .and_then(CredentialKind::from_code)
-        .and_then(IssuedKind::of)
+        .filter(|kind| IssuedKind::of(*kind).is_some())
         .ok_or_else(|| StoreError::Damaged(format!("an issued credential of kind {code}")))
 }
 
@@ -172,7 +173,7 @@ impl IssuedStore for PostgresStore {
                     .fetch_all(&mut *txn)
                     .await
                     .map_err(store_error)?;
-            let kinds = IssuedKind::ALL.map(kind_code);
+            let kinds = IssuedKind::ALL.map(|kind| kind_code(kind.credential_kind()));
             forget_usage(&mut txn, &kinds, &expired).await?;
             sqlx::query("DELETE FROM deletions WHERE aggregate = $1 AND kept_until < $2")
                 .bind(Aggregate::Issued.code())

@@ -14,7 +14,7 @@ use guard_core::assembly::Core;
 use guard_core::authn::Chain;
 use guard_core::credentials::admin_secret::{AdminSecretError, SecretSource};
 use guard_core::credentials::api_key::{CreatedKey, KeyError, KeyRing, NewKey};
-use guard_core::usage::Usage;
+use guard_core::recording::Usage;
 use guard_core::{BitSet, Policy, Principal, Secret};
 
 pub use self::builder::GuardBuilder;

@@ -28,9 +28,9 @@ use std::time::Duration;
 use http::HeaderMap;
 use http::request::Parts;
 
-use crate::BoxFuture;
 use crate::authz::{Policy, Principal};
 use crate::clock::{Clock, Timestamp};
+use crate::future::BoxFuture;
 use crate::usage::{Tracked, UsageOutcome};
 
 /// The default positions of the built-in authenticators: lower runs first.

@@ -1,8 +1,8 @@
 //! The chain: every authenticator of a guard, in position order.
 
 use super::authenticator::{AuthRequest, Authenticator, Description, Outcome, Verdict};
-use crate::BoxFuture;
 use crate::error::Error;
+use crate::future::BoxFuture;
 
 /// The authenticators of a guard, lower positions first. Each runs only if all before it
 /// answered "not mine"; the first other answer decides.

@@ -7,8 +7,8 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use super::policy::Grant;
 use super::set::BitSet;
 use crate::clock::Timestamp;
-use crate::usage::UsageOutcome;
-use crate::usage::{Tracked, Usage};
+use crate::recording::Usage;
+use crate::usage::{Tracked, UsageOutcome};
 
 /// What kind of credential identified a principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -4,7 +4,7 @@ use http::request::Parts;
 
 use super::principal::{Principal, PrincipalKind};
 use super::set::BitSet;
-use crate::BoxFuture;
+use crate::future::BoxFuture;
 
 /// A requirement, resolved to policy indices at compile time by `#[protected]` and
 /// `#[api_key]`. Deciding one never allocates, unless it has a check to run.

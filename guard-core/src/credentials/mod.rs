@@ -3,6 +3,7 @@
 
 pub mod admin_secret;
 pub mod api_key;
+mod counters;
 pub mod format;
 pub mod issued;
 pub mod jwt;

@@ -10,8 +10,8 @@ use super::{
     KeyRecord, KeyStore, MetaStore, StoreError, ThrottleStore, UsageStore, UserChange, UserRecord,
     UserStore, WatchStore,
 };
-use crate::BoxFuture;
 use crate::clock::Timestamp;
+use crate::future::BoxFuture;
 use crate::usage::{Counters, CredentialKind, RecentUse, Rollup, Subject, UsageBatch};
 
 /// [`KeyStore`] through `dyn`.

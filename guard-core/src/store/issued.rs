@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use super::{Change, Changes, StoreError};
 use crate::clock::Timestamp;
-use crate::credentials::issued::IssuedKind;
+use crate::usage::CredentialKind;
 
 /// A session or token as stored: never the credential itself, only its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedRecord {
-    /// Session or token.
-    pub kind: IssuedKind,
+    /// Session or token: the kind its usage is recorded under.
+    pub kind: CredentialKind,
     /// Public id, the middle part of the credential.
     pub id: CompactString,
     /// blake3 of `<id>_<secret>`.

@@ -1,12 +1,8 @@
 //! What usage adds up to: a credential's counters, its per-minute rollups and its last
 //! requests, and what one flush of the writer hands the store.
 
-use super::{CredentialKind, RequestMethod, Subject, UsageOutcome};
+use super::{RequestMethod, Subject, UsageOutcome};
 use crate::clock::Timestamp;
-use crate::store::{SharedStore, StoreError};
-
-/// How many counters one load reads per store call.
-const PAGE: usize = 10_000;
 
 /// A credential's use counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -67,22 +63,4 @@ pub struct UsageBatch {
     pub recent_capacity: u32,
     /// Per subject, what to add.
     pub subjects: Vec<SubjectUsage>,
-}
-
-/// Reads the stored counters of every credential of `kind`, page by page, handing each to
-/// `apply` (which sets them on the credential's entry in an index).
-pub(crate) async fn load_counters(
-    store: &SharedStore,
-    kind: CredentialKind,
-    mut apply: impl FnMut(&str, Counters),
-) -> Result<(), StoreError> {
-    let mut after = None;
-    loop {
-        let page = store.counters(kind, after.take(), PAGE).await?;
-        let Some((last, _)) = page.last() else { return Ok(()) };
-        after = Some(last.clone());
-        for (id, counters) in &page {
-            apply(id, *counters);
-        }
-    }
 }

@@ -16,11 +16,12 @@ use super::{CreatedKey, Expiry, KeyError, KeyInfo, KeyRejection, KeyState, NewKe
 use crate::authz::{Grants, Principal};
 use crate::clock::{Clock, DAY, Timestamp};
 use crate::config::MAX_TTL_DAYS;
+use crate::credentials::counters::load_counters;
 use crate::credentials::format::{CredentialFormat, hash_secret};
 use crate::credentials::user::UserDirectory;
 use crate::secret::Secret;
 use crate::store::{KeyRecord, SharedStore, StoreError, catch_up};
-use crate::usage::{CredentialKind, Subject, load_counters};
+use crate::usage::{CredentialKind, Subject};
 
 /// How many records one load or sync reads per store call.
 const PAGE: usize = 10_000;

@@ -54,7 +54,7 @@ impl IssuedEntry {
             return None;
         }
         Some(IssuedEntry {
-            kind: record.kind,
+            kind: IssuedKind::of(record.kind)?,
             id,
             hash_head: HashHead::of(&record.hash),
             user_id: record.user_id.clone(),
@@ -93,7 +93,7 @@ impl IssuedEntry {
     /// Whether `record` is this credential, changed at most in when it was last seen (by this
     /// instance or another): then the entry takes the change in place.
     pub(super) fn is_record_of(&self, record: &IssuedRecord) -> bool {
-        self.kind == record.kind
+        self.kind.credential_kind() == record.kind
             && self.hash_head == HashHead::of(&record.hash)
             && self.user_id == record.user_id
             && self.user_generation == record.user_generation

@@ -6,13 +6,13 @@ use super::entry::IssuedEntry;
 use super::{IssuedInfo, IssuedKind, IssuedRejection};
 use crate::authz::Principal;
 use crate::clock::{Clock, Timestamp};
+use crate::credentials::counters::load_counters;
 use crate::credentials::format::hash_secret;
 use crate::credentials::table::IdTable;
 use crate::credentials::user::{UserDirectory, UserEntry};
 use crate::random::RandomError;
 use crate::secret::Secret;
 use crate::store::{Follows, IssuedChange, IssuedRecord, SharedStore, StoreError, catch_up};
-use crate::usage::load_counters;
 
 const PAGE: usize = 10_000;
 
@@ -181,7 +181,7 @@ impl IssuedRing {
             _ => (self.lifetimes.token, None),
         };
         let record = IssuedRecord {
-            kind,
+            kind: kind.credential_kind(),
             id: generated.id.as_str().into(),
             hash: *generated.hash.as_bytes(),
             user_id: user.user_id().into(),

@@ -16,7 +16,7 @@ mod shared;
 mod usage;
 
 use super::{IssuedRecord, KeyRecord, Store, UserRecord};
-use crate::credentials::issued::IssuedKind;
+use crate::usage::CredentialKind;
 
 pub use self::keys::{
     key_changes_follow_every_write, key_updates_are_conditional, keys_insert_get_update_delete,
@@ -97,7 +97,7 @@ pub fn user(id: &str, name: &str) -> UserRecord {
 }
 
 /// A session (or token) record for the cases.
-pub fn issued(kind: IssuedKind, id: &str, user_id: &str, expires_at: i64) -> IssuedRecord {
+pub fn issued(kind: CredentialKind, id: &str, user_id: &str, expires_at: i64) -> IssuedRecord {
     IssuedRecord {
         kind,
         id: id.into(),
@@ -107,7 +107,7 @@ pub fn issued(kind: IssuedKind, id: &str, user_id: &str, expires_at: i64) -> Iss
         created_at: 1_000,
         authenticated_at: 1_000,
         expires_at,
-        idle_timeout: (kind == IssuedKind::Session).then_some(1_800),
+        idle_timeout: (kind == CredentialKind::Session).then_some(1_800),
         revoked: false,
         last_seen_at: None,
     }

@@ -1,7 +1,6 @@
 //! Users, and the sessions and tokens issued to them.
 
 use super::{issued, user};
-use crate::credentials::issued::IssuedKind;
 use crate::store::{DynStore, StoreError};
 use crate::usage::{Counters, CredentialKind, Subject, SubjectUsage, UsageBatch};
 
@@ -69,11 +68,11 @@ pub async fn user_changes_follow_every_write(store: &dyn DynStore) {
 /// Sessions and tokens: inserted, revoked by an update, deleted one by one or all of a
 /// user's at once, and pruned once expired, without a trace.
 pub async fn issued_credentials_end_with_their_user_and_expire(store: &dyn DynStore) {
-    let s1 = issued(IssuedKind::Session, "s1", "u1", 5_000);
+    let s1 = issued(CredentialKind::Session, "s1", "u1", 5_000);
     store.insert_issued(s1.clone()).await.unwrap();
-    store.insert_issued(issued(IssuedKind::Token, "t1", "u1", 2_000)).await.unwrap();
-    store.insert_issued(issued(IssuedKind::Session, "s2", "u2", 5_000)).await.unwrap();
-    let err = store.insert_issued(issued(IssuedKind::Token, "s1", "u2", 1)).await.unwrap_err();
+    store.insert_issued(issued(CredentialKind::Token, "t1", "u1", 2_000)).await.unwrap();
+    store.insert_issued(issued(CredentialKind::Session, "s2", "u2", 5_000)).await.unwrap();
+    let err = store.insert_issued(issued(CredentialKind::Token, "s1", "u2", 1)).await.unwrap_err();
     assert!(matches!(err, StoreError::DuplicateId(_)), "{err}");
     assert_eq!(store.get_issued("s1".into()).await.unwrap(), Some(s1.clone()));
     assert_eq!(store.count_issued().await.unwrap(), 3);
@@ -88,7 +87,7 @@ pub async fn issued_credentials_end_with_their_user_and_expire(store: &dyn DynSt
     assert!(ended.changes.iter().all(|c| c.record.is_none()));
     assert!(!store.delete_issued("s1".into(), 1_500).await.unwrap());
 
-    store.insert_issued(issued(IssuedKind::Token, "t2", "u2", 3_000)).await.unwrap();
+    store.insert_issued(issued(CredentialKind::Token, "t2", "u2", 3_000)).await.unwrap();
     assert_eq!(store.prune_issued(4_000).await.unwrap(), 1, "t2 expired, s2 not yet");
     assert_eq!(store.get_issued("t2".into()).await.unwrap(), None);
     assert!(store.get_issued("s2".into()).await.unwrap().is_some());
@@ -98,7 +97,7 @@ pub async fn issued_credentials_end_with_their_user_and_expire(store: &dyn DynSt
 
 /// Usage of a session or token is kept while it exists, and dropped once it is gone.
 pub async fn usage_of_issued_credentials_is_kept_while_they_exist(store: &dyn DynStore) {
-    store.insert_issued(issued(IssuedKind::Session, "s1", "u1", 5_000)).await.unwrap();
+    store.insert_issued(issued(CredentialKind::Session, "s1", "u1", 5_000)).await.unwrap();
     let seen = |id: &str, kind| SubjectUsage {
         subject: Subject::new(kind, id),
         counters: Counters { uses: 1, last_used_at: Some(1_200) },
@@ -120,8 +119,8 @@ pub async fn usage_of_issued_credentials_is_kept_while_they_exist(store: &dyn Dy
 /// A session's use moves its `last_seen_at` forward, as a change every follower sees; an
 /// older use never moves it back, and a token's use leaves its record alone.
 pub async fn a_session_s_use_moves_its_last_seen(store: &dyn DynStore) {
-    store.insert_issued(issued(IssuedKind::Session, "s1", "u1", 9_000)).await.unwrap();
-    store.insert_issued(issued(IssuedKind::Token, "t1", "u1", 9_000)).await.unwrap();
+    store.insert_issued(issued(CredentialKind::Session, "s1", "u1", 9_000)).await.unwrap();
+    store.insert_issued(issued(CredentialKind::Token, "t1", "u1", 9_000)).await.unwrap();
     let cursor = store.issued_changes(0, 100).await.unwrap().cursor;
     let seen = |id: &str, kind, at| SubjectUsage {
         subject: Subject::new(kind, id),

@@ -4,7 +4,6 @@ use std::time::{Duration, Instant};
 
 use super::join_all;
 use super::{issued, key, user};
-use crate::credentials::issued::IssuedKind;
 use crate::store::{DynStore, FailureCount, StoreError};
 use crate::usage::{Counters, CredentialKind, Subject, SubjectUsage, UsageBatch};
 
@@ -39,7 +38,7 @@ pub async fn each_writer_sees_the_other_s_changes(a: &dyn DynStore, b: &dyn DynS
     let issued_cursor = b.issued_changes(0, 100).await.unwrap().cursor;
     a.insert_keys(vec![key("k")]).await.unwrap();
     a.insert_user(user("u1", "Ann")).await.unwrap();
-    a.insert_issued(issued(IssuedKind::Session, "s1", "u1", 9_000)).await.unwrap();
+    a.insert_issued(issued(CredentialKind::Session, "s1", "u1", 9_000)).await.unwrap();
     let mut revoked = key("k");
     revoked.revoked = true;
     b.update_key(key("k"), revoked.clone()).await.unwrap();
@@ -131,7 +130,7 @@ pub async fn the_other_writer_s_changes_raise_the_signal(a: &dyn DynStore, b: &d
         match write {
             "key" => a.insert_keys(vec![key("k")]).await.unwrap(),
             "user" => a.insert_user(user("u1", "Ann")).await.unwrap(),
-            _ => a.insert_issued(issued(IssuedKind::Session, "s1", "u1", 9_000)).await.unwrap(),
+            _ => a.insert_issued(issued(CredentialKind::Session, "s1", "u1", 9_000)).await.unwrap(),
         }
         let waited = Instant::now();
         let raised = blocking::unblock({

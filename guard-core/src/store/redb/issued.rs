@@ -6,7 +6,6 @@ use super::log::{self, Entry, Logged};
 use super::schema::{ISSUED, ISSUED_BY_USER};
 use super::{RedbStore, db_err, usage};
 use crate::clock::Timestamp;
-use crate::credentials::issued::IssuedKind;
 use crate::store::{Changes, IssuedChange, IssuedRecord, IssuedStore, StoreError};
 use crate::usage::Subject;
 
@@ -113,7 +112,7 @@ impl IssuedStore for RedbStore {
                     let (seq, bytes) = row.map_err(db_err)?;
                     match log::decode::<IssuedRecord>(bytes.value())? {
                         Entry::Record(record) if record.expires_at < before => {
-                            expired.push((record.user_id, record.id));
+                            expired.push((record.user_id, record.id, record.kind));
                         }
                         Entry::DeletedAt(_, at) if at < before - DELETIONS_KEPT => {
                             old_deletions.push(seq.value());
@@ -123,17 +122,15 @@ impl IssuedStore for RedbStore {
                 }
             }
             let mut by_user = txn.open_table(ISSUED_BY_USER).map_err(db_err)?;
-            for (user, id) in &expired {
+            for (user, id, _) in &expired {
                 by_user.remove((user.as_str(), id.as_str())).map_err(db_err)?;
             }
             drop(by_user);
             let pruned = expired.len() as u64;
-            for (_, id) in expired {
+            for (_, id, kind) in expired {
                 ISSUED.forget(txn, &id)?;
-                // Its usage goes with it: whatever its kind, one subject id.
-                for kind in IssuedKind::ALL {
-                    usage::forget(txn, &Subject::new(kind.credential_kind(), id.as_str()))?;
-                }
+                // Its usage goes with it.
+                usage::forget(txn, &Subject::new(kind, id.as_str()))?;
             }
             let mut rows = txn.open_table(ISSUED.rows).map_err(db_err)?;
             for seq in old_deletions {

@@ -6,7 +6,6 @@ use redb::{ReadableTable, WriteTransaction};
 use serde::Deserialize;
 
 use crate::clock::Timestamp;
-use crate::credentials::issued::IssuedKind;
 use crate::store::IssuedRecord;
 use crate::store::StoreError;
 use crate::store::redb::db_err;
@@ -14,11 +13,19 @@ use crate::store::redb::log::{Entry, decode, encode};
 use crate::store::redb::schema::{COUNTERS, ISSUED};
 use crate::usage::CredentialKind;
 
+/// The kind of an issued credential as version 2 wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+enum V2Kind {
+    Session,
+    Token,
+}
+
 /// An issued credential as version 2 wrote it (postcard: the fields in this order).
 #[derive(Deserialize)]
 #[cfg_attr(test, derive(serde::Serialize))]
 struct V2Issued {
-    kind: IssuedKind,
+    kind: V2Kind,
     id: CompactString,
     #[serde(with = "crate::store::keys::hash_bytes")]
     hash: [u8; 32],
@@ -40,15 +47,19 @@ pub(in crate::store::redb) fn from_v2(txn: &WriteTransaction) -> Result<(), Stor
         let entry = match decode::<V2Issued>(bytes.value())? {
             Entry::Record(old) => {
                 let last_seen_at = match old.kind {
-                    IssuedKind::Session => counters
+                    V2Kind::Session => counters
                         .get((CredentialKind::Session.code(), old.id.as_str()))
                         .map_err(db_err)?
                         .map(|v| v.value().1)
                         .filter(|&last| last != i64::MIN),
-                    IssuedKind::Token => None,
+                    V2Kind::Token => None,
+                };
+                let kind = match old.kind {
+                    V2Kind::Session => CredentialKind::Session,
+                    V2Kind::Token => CredentialKind::Token,
                 };
                 Entry::Record(IssuedRecord {
-                    kind: old.kind,
+                    kind,
                     id: old.id,
                     hash: old.hash,
                     user_id: old.user_id,
@@ -81,7 +92,7 @@ mod tests {
     use crate::store::redb::schema::{META, SCHEMA_VERSION_KEY};
     use crate::store::{IssuedStore, RedbStore};
 
-    fn v2(kind: IssuedKind, id: &str) -> V2Issued {
+    fn v2(kind: V2Kind, id: &str) -> V2Issued {
         V2Issued {
             kind,
             id: id.into(),
@@ -91,7 +102,7 @@ mod tests {
             created_at: 100,
             authenticated_at: 100,
             expires_at: 9_000,
-            idle_timeout: (kind == IssuedKind::Session).then_some(1_800),
+            idle_timeout: (kind == V2Kind::Session).then_some(1_800),
             revoked: false,
         }
     }
@@ -111,8 +122,8 @@ mod tests {
             let mut ids = txn.open_table(ISSUED.ids).unwrap();
             let mut rows = txn.open_table(ISSUED.rows).unwrap();
             let entries = [
-                Entry::Record(v2(IssuedKind::Session, "s1")),
-                Entry::Record(v2(IssuedKind::Token, "t1")),
+                Entry::Record(v2(V2Kind::Session, "s1")),
+                Entry::Record(v2(V2Kind::Token, "t1")),
                 Entry::Deleted("s0".into()),
             ];
             for (seq, entry) in (1u64..).zip(entries) {

@@ -6,8 +6,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::recorder::{Shared, lock};
-use crate::BoxFuture;
 use crate::clock::DAY;
+use crate::future::BoxFuture;
 use crate::store::{SharedStore, StoreError};
 use crate::usage::{SubjectUsage, UsageBatch};
 

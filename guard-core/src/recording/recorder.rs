@@ -4,11 +4,12 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::UsageConfig;
-use super::slot::{Tracked, Use};
 use super::writer::Writer;
-use super::{Counters, CredentialKind, RecentUse, RequestMethod, Rollup, Subject, UsageOutcome};
 use crate::clock::{Clock, Timestamp};
 use crate::store::{SharedStore, StoreError};
+use crate::usage::{
+    Counters, CredentialKind, RecentUse, RequestMethod, Rollup, Subject, Tracked, UsageOutcome, Use,
+};
 
 /// The usage of every credential of one guard: recording, the writer thread, and reads.
 pub struct Usage {
