@@ -88,6 +88,36 @@ impl TestDatabase {
         }
     }
 
+    /// What `sql`, a query of one boolean, answers (`false` for none or NULL).
+    ///
+    /// # Panics
+    ///
+    /// If it fails.
+    pub fn ask(&self, sql: &str) -> bool {
+        let url = self.url.clone();
+        let sql = sql.to_owned();
+        let done = std::thread::spawn(move || -> Result<bool, String> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let mut conn =
+                    sqlx::PgConnection::connect(&url).await.map_err(|e| e.to_string())?;
+                let answer: Option<Option<bool>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_optional(&mut conn)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(answer.flatten().unwrap_or(false))
+            })
+        });
+        match done.join() {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(error)) => panic!("the query failed: {error}"),
+            Err(_) => panic!("the query's thread panicked"),
+        }
+    }
+
     /// The configuration of a store in `schema`.
     pub fn config(&self, schema: &str) -> PostgresConfig {
         PostgresConfig::default().schema(schema).pool_size(4)

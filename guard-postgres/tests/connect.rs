@@ -26,3 +26,35 @@ fn instances_starting_at_once_on_a_fresh_schema_all_open_it() {
         assert_eq!(pollster::block_on(store.count_keys()).unwrap(), 0);
     }
 }
+
+#[test]
+fn over_tls_the_server_is_verified() {
+    let Some(db) = testing::database("over_tls_the_server_is_verified") else { return };
+    let Some(ca) = std::env::var("GUARD_TEST_POSTGRES_CA").ok().filter(|c| !c.is_empty()) else {
+        assert!(
+            std::env::var_os("GUARD_REQUIRE_POSTGRES").is_none(),
+            "GUARD_REQUIRE_POSTGRES is set, but GUARD_TEST_POSTGRES_CA is not"
+        );
+        eprintln!("SKIPPED over_tls_the_server_is_verified: set GUARD_TEST_POSTGRES_CA");
+        return;
+    };
+    let schema = db.fresh_schema();
+    let config = db.config(&schema).application_name("guard-tls");
+    let verified = format!("{}?sslmode=verify-full&sslrootcert={ca}", db.url());
+    let store = pollster::block_on(PostgresStore::connect(&verified, config.clone()));
+    let store = store.expect("a server whose certificate the given authority signed");
+    assert!(
+        db.ask(
+            "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+             WHERE a.application_name = 'guard-tls'"
+        ),
+        "every connection of the store is encrypted"
+    );
+    drop(store);
+    // Without the authority, the server's certificate is not one to trust: refused.
+    let unverified = format!("{}?sslmode=verify-full", db.url());
+    let refused = pollster::block_on(PostgresStore::connect(&unverified, config)).unwrap_err();
+    let message = refused.to_string();
+    assert!(message.starts_with("cannot open the guard database postgres://guard@"), "{message}");
+    assert!(message.to_lowercase().contains("certificate"), "{message}");
+}
