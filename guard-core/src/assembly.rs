@@ -37,6 +37,10 @@ use crate::store::{RedbStore, SharedStore, StoreError};
 /// the application (the CLI, another version of the application during a deploy).
 pub const POLICY_META_KEY: &str = "policy";
 
+/// Where the prefix of the application's API keys is recorded, so that a key the command
+/// line creates has the shape the servers accept.
+pub const KEY_PREFIX_META_KEY: &str = "key_prefix";
+
 /// Where the guard keeps its data.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -192,16 +196,10 @@ impl Core {
             return Err(Error::WeakAdminSecret);
         }
         let choice = settings.store.or_else(|| env.db.map(StoreChoice::from));
-        let store: SharedStore = match choice {
-            Some(StoreChoice::Shared(store)) => store,
-            Some(StoreChoice::File(path)) => Arc::new(RedbStore::open(path)?),
-            Some(StoreChoice::Url(url)) => match &settings.url_opener {
-                Some(open) => open(url).await?,
-                None => return Err(Error::NoUrlBackend),
-            },
-            None => Arc::new(RedbStore::open(PathBuf::from(DEFAULT_DB_PATH))?),
-        };
+        let choice = choice.unwrap_or_else(|| StoreChoice::File(PathBuf::from(DEFAULT_DB_PATH)));
+        let store = open_store(choice, settings.url_opener.as_ref()).await?;
         record_policy(&policy, &store).await?;
+        record_setting(&store, KEY_PREFIX_META_KEY, format.prefix().as_bytes()).await?;
         let clock = settings.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let grants = Arc::new(Grants::new(Arc::clone(&policy)));
         let usage = Usage::start(Arc::clone(&store), Arc::clone(&clock), settings.usage)
@@ -313,6 +311,43 @@ impl Core {
         self.maintenance.stop();
         self.usage.shutdown();
     }
+}
+
+/// Opens the store `choice` names, as a server does: a redb file, or a URL through
+/// `url_opener`. For other programs that work on the same data (the command line).
+pub async fn open_store(
+    choice: StoreChoice,
+    url_opener: Option<&UrlOpener>,
+) -> Result<SharedStore, Error> {
+    Ok(match choice {
+        StoreChoice::Shared(store) => store,
+        StoreChoice::File(path) => Arc::new(RedbStore::open(path)?),
+        StoreChoice::Url(url) => match url_opener {
+            Some(open) => open(url).await?,
+            None => return Err(Error::NoUrlBackend),
+        },
+    })
+}
+
+/// The prefix of API keys the servers recorded in `store`, if any.
+pub async fn recorded_key_prefix(store: &SharedStore) -> Result<Option<String>, Error> {
+    let recorded = store.meta(KEY_PREFIX_META_KEY.into()).await?;
+    Ok(recorded.map(|prefix| String::from_utf8_lossy(&prefix).into_owned()))
+}
+
+/// Records a setting if it differs from what is stored.
+async fn record_setting(store: &SharedStore, name: &str, value: &[u8]) -> Result<(), StoreError> {
+    if store.meta(name.into()).await?.as_deref() != Some(value) {
+        store.set_meta(name.into(), value.to_vec()).await?;
+    }
+    Ok(())
+}
+
+/// The policy the servers recorded in `store` (the last to start), read back for a program
+/// that runs without the application; `None` if none was ever recorded.
+pub async fn recorded_policy(store: &SharedStore) -> Result<Option<&'static PolicySpec>, Error> {
+    let Some(description) = store.meta(POLICY_META_KEY.into()).await? else { return Ok(None) };
+    Ok(Some(crate::authz::recorded::from_recorded(&description)?))
 }
 
 /// Records the policy's description in the store if it differs from what is there: the last

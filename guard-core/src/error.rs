@@ -30,8 +30,8 @@ pub enum Error {
     #[error("the admin permission `{0}` is not declared by the policy")]
     UnknownPermission(String),
     /// A role given to people who register is not declared by the policy.
-    #[error("the role `{0}` given at registration is not declared by the policy")]
-    UnknownRole(String),
+    #[error("a role given at registration: {0}")]
+    UnknownRole(crate::authz::UnknownRoles),
     /// Two authenticators were registered at one position: their order would be arbitrary.
     #[error(
         "authenticators `{first}` and `{second}` are both at position {position}; give each its own"
@@ -65,6 +65,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The policy recorded in the store cannot be read back.
+    #[error(transparent)]
+    RecordedPolicy(#[from] crate::authz::recorded::RecordedPolicyError),
     /// The database is named by a URL, and no backend that opens URLs was linked.
     #[error(
         "GUARD_DB is a postgres:// URL, but this build cannot open one: enable the `postgres` \

@@ -1,12 +1,18 @@
 //! Named settings in PostgreSQL: the admin secret's hash, the recorded policy.
 
-use guard_core::store::{MetaStore, StoreError};
+use guard_core::store::{MetaStore, Schema, StoreError};
 
 use crate::PostgresStore;
 use crate::changes::notify;
+use crate::connect::newest_version;
 use crate::error::store_error;
 
 impl MetaStore for PostgresStore {
+    fn schema(&self) -> Schema {
+        // What `connect` migrated it to (a newer one is refused there).
+        Schema { backend: "PostgreSQL", version: u32::try_from(newest_version()).unwrap_or(0) }
+    }
+
     async fn meta(&self, name: String) -> Result<Option<Vec<u8>>, StoreError> {
         self.run(move |pool, _| async move {
             sqlx::query_scalar("SELECT value FROM meta WHERE name = $1")

@@ -131,5 +131,7 @@ fn an_undeclared_role_for_newcomers_is_refused_when_the_guard_is_built() {
         .admin_secret("test-admin-secret-0123456789")
         .registration(["viewr"])
         .build();
-    assert!(matches!(built, Err(GuardError::UnknownRole(role)) if role == "viewr"));
+    let Err(GuardError::UnknownRole(unknown)) = built else { panic!("built") };
+    assert_eq!(unknown.names, ["viewr"]);
+    assert!(unknown.to_string().contains("did you mean `viewer`?"), "{unknown}");
 }

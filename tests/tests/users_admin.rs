@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use guard_axum::Guard;
-use guard_tests::{ADMIN_SECRET, TestServer, admin, client, create_user, login};
+use guard_tests::{ADMIN_SECRET, TestServer, admin, client, create_user, login, start_demo, token};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -249,5 +249,66 @@ async fn bad_input_is_a_clear_error_and_changes_nothing() {
     let (_, after) = admin(&client, &server, Method::GET, "/auth/users", None).await.unwrap();
     assert_eq!(before, after, "nothing changed");
     assert_eq!(login(&client, &server, "existing", "a fine password").await.unwrap().0, 200);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_policy_sessions_and_password_checks_of_the_command_line() {
+    let (_dir, _clock, _guard, server) = start_demo(|b| b).await;
+    let client = client();
+
+    // `GET /roles`: the policy enforced, each role with its direct parents and every
+    // permission it grants.
+    let (status, policy) = admin(&client, &server, Method::GET, "/auth/roles", None).await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(policy["permissions"], json!(["view_reports", "edit_reports", "manage_keys"]));
+    assert_eq!(
+        policy["roles"][1],
+        json!({"name": "editor", "inherits": ["viewer"], "permissions": ["view_reports", "edit_reports"]})
+    );
+    let anonymous = client.get(server.url("/auth/roles")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+
+    // `DELETE /users/{id}/sessions`: every session of the user ends; her tokens stay.
+    let (_, ann) =
+        create_user(&client, &server, "ann", "correct horse battery", &[]).await.unwrap();
+    let path = format!("/auth/users/{}", ann["id"].as_str().unwrap());
+    let mut cookies = Vec::new();
+    for _ in 0..2 {
+        cookies.push(
+            login(&client, &server, "ann", "correct horse battery").await.unwrap().1.unwrap(),
+        );
+    }
+    let (_, issued) = token(&client, &server, "ann", "correct horse battery").await.unwrap();
+    let bearer = format!("Bearer {}", issued["access_token"].as_str().unwrap());
+    let ended = admin(&client, &server, Method::DELETE, &format!("{path}/sessions"), None).await;
+    assert_eq!(ended.unwrap(), (200, json!({"ended": 2})));
+    let me = |header: (&'static str, String)| {
+        let request = client.get(server.url("/auth/me")).header(header.0, header.1);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for cookie in cookies {
+        assert_eq!(me(("cookie", cookie)).await, 401, "ended");
+    }
+    assert_eq!(me(("authorization", bearer)).await, 200, "a token is no session");
+    let unknown = admin(&client, &server, Method::DELETE, "/auth/users/nobody/sessions", None);
+    assert_eq!(unknown.await.unwrap().0, 404);
+
+    // `POST /users/{id}/verify-password`: the answer, never the hash; a wrong password is a
+    // failed login, so guessing through it is throttled like logging in.
+    let verify = format!("{path}/verify-password");
+    let check = |password: &str| {
+        let body = json!({"password": password});
+        admin(&client, &server, Method::POST, &verify, Some(body))
+    };
+    assert_eq!(check("correct horse battery").await.unwrap(), (200, json!({"matches": true})));
+    for _ in 0..6 {
+        assert_eq!(check("a guess").await.unwrap(), (200, json!({"matches": false})));
+    }
+    assert_eq!(check("correct horse battery").await.unwrap().0, 429, "throttled");
+    let (status, _, _) = login(&client, &server, "ann", "correct horse battery").await.unwrap();
+    assert_eq!(status, 429, "the same count as logins");
+    let malformed = admin(&client, &server, Method::POST, &verify, Some(json!({"pw": 1})));
+    assert_eq!(malformed.await.unwrap().0, 422);
     server.stop().await.unwrap();
 }

@@ -298,7 +298,7 @@ impl GuardBuilder {
         };
         let mut registered_roles = self.logins.registration.iter().flatten();
         if let Some(unknown) = registered_roles.find(|r| policy.role(r).is_none()) {
-            return Err(Error::UnknownRole(unknown.clone()));
+            return Err(Error::UnknownRole(policy.unknown_roles(vec![unknown.clone()])));
         }
         let own = self.authenticators.iter().map(|(p, a)| (*p, a.name()));
         let built_in =

@@ -11,6 +11,7 @@ mod error;
 mod keys;
 mod login;
 mod paging;
+mod policy;
 mod register;
 mod token;
 mod usage;
@@ -44,6 +45,9 @@ impl Guard {
     /// | `GET/PATCH/DELETE /users/{id}` | one user; change `{name?, roles?, disabled?}`; delete |
     /// | `PUT /users/{id}/password` | set the password `{password}`; ends the user's sessions and tokens |
     /// | `GET /users/{id}/sessions`, `DELETE /sessions/{id}` | a user's sessions; end one |
+    /// | `DELETE /users/{id}/sessions` | end all of a user's sessions |
+    /// | `POST /users/{id}/verify-password` | whether `{password}` is the user's (throttled as a login) |
+    /// | `GET /roles` | the policy: each role, what it inherits, and its permissions with them |
     /// | `POST /admin-secret/rotate` | replace a generated admin secret; shows the new one once |
     pub fn admin_router<S>(&self) -> Router<S>
     where
@@ -58,7 +62,9 @@ impl Guard {
             .route("/users", post(users::create).get(users::list))
             .route("/users/{id}", get(users::get).patch(users::patch).delete(users::delete))
             .route("/users/{id}/password", put(users::set_password))
-            .route("/users/{id}/sessions", get(users::sessions))
+            .route("/users/{id}/sessions", get(users::sessions).delete(users::end_sessions))
+            .route("/users/{id}/verify-password", post(users::verify_password))
+            .route("/roles", get(policy::roles))
             .route("/sessions/{id}", delete(users::end_session))
             .route("/admin-secret/rotate", post(admin::rotate_secret))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

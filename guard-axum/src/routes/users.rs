@@ -185,6 +185,56 @@ pub(crate) async fn sessions(
     Ok(Json(SessionList { sessions: issued.into_iter().map(SessionBody::from).collect() }))
 }
 
+#[derive(Serialize)]
+pub(crate) struct Ended {
+    ended: u64,
+}
+
+/// `DELETE /users/{id}/sessions`: ends every session of the user (its tokens stay).
+pub(crate) async fn end_sessions(
+    _: Admin,
+    State(guard): State<Guard>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Ended>, ApiError> {
+    let id = user_id(id)?;
+    guard.accounts().users().get(&id).ok_or_else(no_such_user)?;
+    let ended = guard.accounts().issued().end_sessions_of(&id).await?;
+    tracing::info!(user = %id, ended, "sessions ended by an administrator");
+    Ok(Json(Ended { ended }))
+}
+
+/// `POST /users/{id}/verify-password` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordToCheck {
+    password: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Checked {
+    matches: bool,
+}
+
+/// `POST /users/{id}/verify-password`: whether a password is the user's, checked as a login
+/// is (throttled: a wrong one counts as a failed login).
+pub(crate) async fn verify_password(
+    _: Admin,
+    State(guard): State<Guard>,
+    parts: axum::http::request::Parts,
+    id: Result<Path<String>, PathRejection>,
+    AdminJson(body): AdminJson<PasswordToCheck>,
+) -> Result<Json<Checked>, ApiError> {
+    let id = user_id(id)?;
+    let user = guard.accounts().users().get(&id).ok_or_else(no_such_user)?;
+    let client = guard.client(&parts);
+    let matches = guard
+        .accounts()
+        .verify_password(&user, &body.password, client)
+        .await
+        .map_err(super::login::login_error)?;
+    Ok(Json(Checked { matches }))
+}
+
 pub(crate) async fn end_session(
     _: Admin,
     State(guard): State<Guard>,

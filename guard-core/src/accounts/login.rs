@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::Accounts;
-use crate::credentials::password::PasswordError;
-use crate::credentials::throttle::{Account, Refused, UNKNOWN_ADDRESS};
+use crate::credentials::password::{PasswordError, Verified};
+use crate::credentials::throttle::{Account, Attempt, Refused, UNKNOWN_ADDRESS};
 use crate::credentials::user::name::normalize;
 use crate::credentials::user::{UserEntry, UserError};
 use crate::store::UserRecord;
@@ -63,33 +63,8 @@ impl Accounts {
             );
         }
         let address = client.unwrap_or(UNKNOWN_ADDRESS);
-        // A place to check the password first: a login refused for being one too many is
-        // neither counted nor costs the store a write.
-        let admission = self.passwords.admit().map_err(|_| LoginError::Busy)?;
-        let attempt = match self.throttle.begin(&account, address, now).await {
-            Ok(attempt) => attempt,
-            Err(Refused::Wait(retry_after)) => return Err(LoginError::Throttled { retry_after }),
-            Err(error) => {
-                tracing::error!(%error, "a login could not be counted; refused");
-                return Err(LoginError::Unavailable);
-            }
-        };
         let stored = user.as_ref().map(|u| u.password_hash());
-        let verified = match self.passwords.verify_admitted(admission, password, stored).await {
-            Ok(verified) => verified,
-            Err(error) => {
-                if let Err(store) = self.throttle.abandoned(attempt).await {
-                    tracing::warn!(error = %store, "an abandoned login stays counted");
-                }
-                return Err(match error {
-                    PasswordError::Busy => LoginError::Busy,
-                    other => {
-                        tracing::error!(error = %other, "a password could not be checked");
-                        LoginError::Failed
-                    }
-                });
-            }
-        };
+        let (verified, attempt) = self.check(&account, address, password, stored, now).await?;
         // The check may have waited behind others: it counts only if the user is still the
         // one checked (same password, same generation) and enabled.
         let current = user.as_ref().and_then(|u| self.users.get(u.user_id()));
@@ -114,6 +89,66 @@ impl Accounts {
             }
             // The attempt stays counted as a failure.
             _ => Err(LoginError::Invalid),
+        }
+    }
+
+    /// Whether `password` is the user's, checked as a login is (throttled, on the hashing
+    /// pool), whether the user is enabled or not: what an administrator asks with
+    /// `guard user verify-password`. A wrong one counts as a failed login.
+    pub async fn verify_password(
+        &self,
+        user: &UserEntry,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<bool, LoginError> {
+        let now = self.clock.now();
+        let account = Account::User(user.user_id().into());
+        let address = client.unwrap_or(UNKNOWN_ADDRESS);
+        let stored = Some(user.password_hash());
+        let (verified, attempt) = self.check(&account, address, password, stored, now).await?;
+        if verified.matches
+            && let Err(error) = self.throttle.succeeded(attempt, now).await
+        {
+            tracing::warn!(%error, "a right password stays counted as a failure");
+        }
+        Ok(verified.matches)
+    }
+
+    /// Checks a password against `stored` (a dummy for a name nobody has) for `account`:
+    /// a place on the hashing pool first (a check refused for being one too many is neither
+    /// counted nor costs the store a write), then the attempt counted, then the hash. The
+    /// attempt stays counted unless the caller declares it a success.
+    async fn check(
+        &self,
+        account: &Account,
+        address: IpAddr,
+        password: &str,
+        stored: Option<&str>,
+        now: i64,
+    ) -> Result<(Verified, Attempt), LoginError> {
+        let admission = self.passwords.admit().map_err(|_| LoginError::Busy)?;
+        let attempt = match self.throttle.begin(account, address, now).await {
+            Ok(attempt) => attempt,
+            Err(Refused::Wait(retry_after)) => return Err(LoginError::Throttled { retry_after }),
+            Err(error) => {
+                tracing::error!(%error, "a login could not be counted; refused");
+                return Err(LoginError::Unavailable);
+            }
+        };
+        match self.passwords.verify_admitted(admission, password, stored).await {
+            Ok(verified) => Ok((verified, attempt)),
+            Err(error) => {
+                if let Err(store) = self.throttle.abandoned(attempt).await {
+                    tracing::warn!(error = %store, "an abandoned login stays counted");
+                }
+                Err(match error {
+                    PasswordError::Busy => LoginError::Busy,
+                    other => {
+                        tracing::error!(error = %other, "a password could not be checked");
+                        LoginError::Failed
+                    }
+                })
+            }
         }
     }
 

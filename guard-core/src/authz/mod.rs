@@ -3,10 +3,12 @@
 
 pub mod policy;
 pub mod principal;
+pub mod recorded;
 pub mod requirement;
 pub mod set;
+pub mod suggest;
 
-pub use self::policy::{Grant, Grants, Policy, PolicyError, PolicySpec, RoleSpec};
+pub use self::policy::{Grant, Grants, Policy, PolicyError, PolicySpec, RoleSpec, UnknownRoles};
 pub use self::principal::{Identity, Principal, PrincipalKind};
 pub use self::requirement::{Check, CheckFn, Decision, Requirement};
 pub use self::set::BitSet;

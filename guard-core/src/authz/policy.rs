@@ -57,6 +57,15 @@ impl RoleSpec {
     }
 }
 
+/// Role names a policy does not declare, with the help the macros give at compile time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct UnknownRoles {
+    /// The names.
+    pub names: Vec<String>,
+    message: String,
+}
+
 /// Why a [`PolicySpec`] cannot be used. `policy!` rules all of these out at compile time; they
 /// only arise from a spec written by hand.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -179,6 +188,17 @@ impl Policy {
         })
     }
 
+    /// The roles a role inherits directly, by name.
+    pub fn inherited(&self, role: &str) -> Vec<&'static str> {
+        let Some(i) = self.role(role) else { return Vec::new() };
+        self.spec.roles[i].inherits.iter().map(|&r| self.spec.roles[usize::from(r)].name).collect()
+    }
+
+    /// The names of a set of permissions, in declaration order.
+    pub fn permissions_of(&self, set: &BitSet) -> Vec<&'static str> {
+        set.iter().filter_map(|i| self.spec.permissions.get(i).copied()).collect()
+    }
+
     /// The index of a declared role.
     pub fn role(&self, name: &str) -> Option<usize> {
         self.role_index.get(name).copied()
@@ -194,12 +214,12 @@ impl Policy {
         self.role_index.contains_key(name)
     }
 
-    /// Checks role names to be assigned: all declared (or `Err` with the ones that are not),
-    /// each kept once, in the order given.
-    pub fn validate_roles(&self, names: Vec<String>) -> Result<Vec<CompactString>, Vec<String>> {
+    /// Checks role names to be assigned: all declared, each kept once, in the order given;
+    /// or the ones that are not, with "did you mean".
+    pub fn validate_roles(&self, names: Vec<String>) -> Result<Vec<CompactString>, UnknownRoles> {
         let unknown: Vec<String> = names.iter().filter(|r| !self.has_role(r)).cloned().collect();
         if !unknown.is_empty() {
-            return Err(unknown);
+            return Err(self.unknown_roles(unknown));
         }
         let mut unique: Vec<CompactString> = Vec::with_capacity(names.len());
         for name in names {
@@ -208,6 +228,26 @@ impl Policy {
             }
         }
         Ok(unique)
+    }
+
+    /// The error for role names this policy does not declare: for each, the closest declared
+    /// name if it is a plausible typo, and what is declared.
+    pub fn unknown_roles(&self, names: Vec<String>) -> UnknownRoles {
+        let declared = || self.role_names();
+        let each: Vec<String> = names
+            .iter()
+            .map(|name| match super::suggest::closest(name, declared()) {
+                Some(best) => format!("unknown role `{name}`; did you mean `{best}`?"),
+                None => format!("unknown role `{name}`"),
+            })
+            .collect();
+        let listed: Vec<&str> = declared().collect();
+        let listed = if listed.is_empty() {
+            "the policy declares no roles".to_owned()
+        } else {
+            format!("declared roles: {}", listed.join(", "))
+        };
+        UnknownRoles { message: format!("{} ({listed})", each.join("; ")), names }
     }
 
     /// What holding the roles `names` grants. Unknown names grant nothing and are listed in

@@ -14,7 +14,8 @@ use crate::random::{self, RandomError};
 use crate::secret::Secret;
 use crate::store::{SharedStore, StoreError};
 
-const HASH_META_KEY: &str = "admin_secret_hash";
+/// Where the admin secret's hash is kept in the store's settings.
+pub const HASH_META_KEY: &str = "admin_secret_hash";
 
 /// The hash of the admin secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -162,6 +163,19 @@ impl AdminGate {
             }
         }
         Ok(())
+    }
+
+    /// Replaces the secret kept in the store, whatever this gate's own: what a server without
+    /// a configured secret accepts (servers on PostgreSQL take it in at once, one on a redb
+    /// file at its next start). For a program that administers the store, the command line;
+    /// returns the new secret, the only copy.
+    pub async fn replace_stored(&self) -> Result<Secret, AdminSecretError> {
+        let _changing = self.changing.lock().await;
+        let (hash, plaintext) = generate(&self.store).await?;
+        if self.source != SecretSource::Configured {
+            *self.secret.write().unwrap_or_else(PoisonError::into_inner) = hash;
+        }
+        Ok(plaintext)
     }
 
     /// Replaces a generated secret with a new one, durably, and returns it (the only copy);

@@ -7,8 +7,8 @@
 
 use super::{
     Changes, FailureCount, FailureUpdate, IssuedChange, IssuedRecord, IssuedStore, KeyChange,
-    KeyRecord, KeyStore, MetaStore, StoreError, ThrottleStore, UsageStore, UserChange, UserRecord,
-    UserStore, WatchStore,
+    KeyRecord, KeyStore, MetaStore, Schema, StoreError, ThrottleStore, UsageStore, UserChange,
+    UserRecord, UserStore, WatchStore,
 };
 use crate::clock::Timestamp;
 use crate::future::BoxFuture;
@@ -137,11 +137,15 @@ impl<T: UsageStore> DynUsageStore for T {
 /// [`MetaStore`] through `dyn`.
 #[allow(missing_docs)]
 pub trait DynMetaStore: Send + Sync + 'static {
+    fn schema(&self) -> Schema;
     fn meta(&self, name: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>>;
     fn set_meta(&self, name: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>>;
 }
 
 impl<T: MetaStore> DynMetaStore for T {
+    fn schema(&self) -> Schema {
+        MetaStore::schema(self)
+    }
     fn meta(&self, name: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>> {
         Box::pin(MetaStore::meta(self, name))
     }

@@ -16,6 +16,13 @@ pub enum StoreError {
         #[source]
         source: BackendError,
     },
+    /// Another process holds the database (redb lets one process open a file: a running
+    /// server, most likely).
+    #[error("the guard database {location} is in use by another process (a running server?)")]
+    InUse {
+        /// The file.
+        location: String,
+    },
     /// A database, but not one of guard's.
     #[error("{location} is not a guard database: it holds tables guard did not create")]
     Foreign {

@@ -4,8 +4,20 @@ use std::future::Future;
 
 use super::StoreError;
 
+/// Which backend a store is, and the version of its schema (what `guard db check` shows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    /// The backend's name.
+    pub backend: &'static str,
+    /// The schema version this store is at.
+    pub version: u32,
+}
+
 /// Where a backend keeps named settings.
 pub trait MetaStore: Send + Sync + 'static {
+    /// Its backend and schema version.
+    fn schema(&self) -> Schema;
+
     /// A setting.
     fn meta(
         &self,

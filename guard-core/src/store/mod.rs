@@ -43,7 +43,7 @@ pub use self::dynamic::{
 pub use self::error::{BackendError, StoreError};
 pub use self::issued::{IssuedChange, IssuedRecord, IssuedStore};
 pub use self::keys::{KeyChange, KeyRecord, KeyStore};
-pub use self::meta::MetaStore;
+pub use self::meta::{MetaStore, Schema};
 pub use self::redb::{DEFAULT_CACHE_BYTES, RedbStore};
 pub use self::throttle::{FailureCount, FailureUpdate, ThrottleStore};
 pub use self::usage::UsageStore;

@@ -7,6 +7,7 @@ mod ring;
 pub use self::entry::KeyEntry;
 pub use self::ring::{KeyRing, KeyRingConfig};
 
+use crate::authz::UnknownRoles;
 use crate::clock::Timestamp;
 use crate::config::MAX_TTL_DAYS;
 use crate::random::RandomError;
@@ -92,8 +93,8 @@ pub struct KeyInfo {
 #[non_exhaustive]
 pub enum KeyError {
     /// Role names the policy does not declare.
-    #[error("unknown role(s): {}", .0.join(", "))]
-    UnknownRoles(Vec<String>),
+    #[error(transparent)]
+    UnknownRoles(UnknownRoles),
     /// An expiry time that is not in the future.
     #[error("the expiry time must be in the future")]
     ExpiryNotInFuture,

@@ -232,6 +232,15 @@ impl IssuedRing {
         }
     }
 
+    /// Ends a user's sessions (its tokens stay); returns how many.
+    pub async fn end_sessions_of(&self, user_id: &str) -> Result<u64, StoreError> {
+        let mut ended = 0;
+        for session in self.issued_to(user_id, Some(IssuedKind::Session)) {
+            ended += u64::from(self.end(&session.id).await?);
+        }
+        Ok(ended)
+    }
+
     /// Ends everything issued to a user; returns how many.
     pub async fn end_user(&self, user_id: &str) -> Result<u64, StoreError> {
         let ended = self.store.delete_issued_to(user_id.to_owned(), self.clock.now()).await?;

@@ -7,6 +7,7 @@ pub mod name;
 pub use self::directory::UserDirectory;
 pub use self::entry::UserEntry;
 
+use crate::authz::UnknownRoles;
 use crate::clock::Timestamp;
 use crate::credentials::api_key::KeyError;
 use crate::credentials::password::PasswordError;
@@ -69,8 +70,8 @@ pub enum UserError {
     #[error(transparent)]
     Password(#[from] PasswordError),
     /// Role names the policy does not declare.
-    #[error("unknown role(s): {}", .0.join(", "))]
-    UnknownRoles(Vec<String>),
+    #[error(transparent)]
+    UnknownRoles(UnknownRoles),
     /// Another user has this name.
     #[error("the name is taken")]
     NameTaken,

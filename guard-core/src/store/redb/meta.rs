@@ -2,11 +2,15 @@
 
 use redb::ReadableDatabase;
 
-use super::schema::META;
+use super::schema::{META, SCHEMA_VERSION};
 use super::{RedbStore, db_err};
-use crate::store::{MetaStore, StoreError};
+use crate::store::{MetaStore, Schema, StoreError};
 
 impl MetaStore for RedbStore {
+    fn schema(&self) -> Schema {
+        Schema { backend: "redb", version: SCHEMA_VERSION }
+    }
+
     async fn meta(&self, name: String) -> Result<Option<Vec<u8>>, StoreError> {
         self.run(move |db| {
             let txn = db.begin_read().map_err(db_err)?;

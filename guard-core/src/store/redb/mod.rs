@@ -59,9 +59,15 @@ impl RedbStore {
     /// [`RedbStore::open`] with a page cache of `cache_bytes`.
     pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<Self, StoreError> {
         let path = path.as_ref().to_owned();
+        let location = || path.display().to_string();
         let db =
             Database::builder().set_cache_size(cache_bytes).create(&path).map_err(|source| {
-                StoreError::Open { location: path.display().to_string(), source: Box::new(source) }
+                match source {
+                    redb::DatabaseError::DatabaseAlreadyOpen => {
+                        StoreError::InUse { location: location() }
+                    }
+                    source => StoreError::Open { location: location(), source: Box::new(source) },
+                }
             })?;
         schema::prepare(&db, &path)?;
         Ok(RedbStore { db: Arc::new(db), path })
@@ -159,6 +165,7 @@ mod tests {
         let path = dir.path().join("g.redb");
         let _first = RedbStore::open(&path).unwrap();
         let err = RedbStore::open(&path).unwrap_err();
-        assert!(err.to_string().contains("cannot open the guard database"), "{err}");
+        assert!(matches!(err, StoreError::InUse { .. }), "{err}");
+        assert!(err.to_string().contains("is in use by another process"), "{err}");
     }
 }
