@@ -2,9 +2,17 @@
 //! so the command line checks and answers exactly as the API does, with the same JSON, on a
 //! store it opened itself or through a running server.
 
-use axum::body::Body;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
 use axum::http::{Method, Request, header};
 use guard_axum::Guard;
+use guard_axum::guard_core::store::SharedStore;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -13,6 +21,12 @@ use crate::failure::Failure;
 /// The header the admin secret travels in.
 const SECRET_HEADER: &str = "x-admin-secret";
 
+/// The longest a server may take to answer, or to finish its answer.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The client `--server` is reached with.
+pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
 /// The largest answer read, in bytes.
 const MAX_ANSWER: usize = 64 * 1024 * 1024;
 
@@ -20,16 +34,18 @@ const MAX_ANSWER: usize = 64 * 1024 * 1024;
 pub(crate) enum Admin {
     /// The admin router of a guard opened on the store, in this process.
     Local {
-        /// The guard (kept to stop it cleanly, and for what the API does not do).
+        /// The guard (kept to stop it cleanly).
         guard: Guard,
         /// Its admin routes.
         router: axum::Router,
         /// A secret made up for this process, never stored.
         secret: String,
+        /// The store it opened (for what the API does not do).
+        store: SharedStore,
     },
     /// A running server's admin API.
     Remote {
-        client: reqwest::Client,
+        client: Box<HttpClient>,
         /// The URL the admin routes are mounted at, without a trailing `/`.
         base: String,
         secret: String,
@@ -50,45 +66,55 @@ impl Admin {
         path: &str,
         body: Option<Value>,
     ) -> Result<Answer, Failure> {
+        let mut request = Request::builder().method(method).header(SECRET_HEADER, self.secret());
+        let body = match body {
+            Some(body) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                body.to_string()
+            }
+            None => String::new(),
+        };
         let (status, bytes) = match self {
-            Admin::Local { router, secret, .. } => {
-                let mut request = Request::builder().method(method).uri(path);
-                request = request.header(SECRET_HEADER, secret.as_str());
-                let body = match body {
-                    Some(body) => {
-                        request = request.header(header::CONTENT_TYPE, "application/json");
-                        Body::from(body.to_string())
-                    }
-                    None => Body::empty(),
-                };
-                let request = request.body(body).map_err(|e| Failure::new(e.to_string()))?;
+            Admin::Local { router, .. } => {
+                let request = request.uri(path).body(Body::from(body));
+                let request = request.map_err(|e| Failure::new(e.to_string()))?;
                 let response = match router.clone().oneshot(request).await {
                     Ok(response) => response,
                     Err(never) => match never {},
                 };
-                let status = response.status().as_u16();
+                let status = response.status();
                 let bytes = axum::body::to_bytes(response.into_body(), MAX_ANSWER)
                     .await
                     .map_err(|e| Failure::new(format!("an answer could not be read: {e}")))?;
-                (status, bytes.to_vec())
+                (status, bytes)
             }
-            Admin::Remote { client, base, secret } => {
-                let url = format!("{base}{path}");
-                let mut request = client.request(method, &url).header(SECRET_HEADER, secret);
-                if let Some(body) = body {
-                    request = request.json(&body);
-                }
-                let response = request.send().await.map_err(|e| {
-                    Failure::new(format!("cannot reach the server at {base}: {}", causes(e)))
-                })?;
-                let status = response.status().as_u16();
-                let bytes = response
-                    .bytes()
+            Admin::Remote { client, base, .. } => {
+                let request =
+                    request.uri(format!("{base}{path}")).body(Full::new(Bytes::from(body)));
+                let request = request.map_err(|e| Failure::new(format!("not a request: {e}")))?;
+                let unreachable = |cause: String| {
+                    Failure::new(format!("cannot reach the server at {base}: {cause}"))
+                };
+                let response = tokio::time::timeout(TIMEOUT, client.request(request))
                     .await
-                    .map_err(|e| Failure::new(format!("the server's answer broke off: {e}")))?;
-                (status, bytes.to_vec())
+                    .map_err(|_| unreachable(format!("no answer in {} s", TIMEOUT.as_secs())))?
+                    .map_err(|e| unreachable(causes(&e)))?;
+                let status = response.status();
+                if status.is_redirection() {
+                    return Err(Failure::new(format!(
+                        "the server at {base} answered {status}, a redirect, which is not followed: give the URL its admin API is mounted at"
+                    )));
+                }
+                let read = Limited::new(response.into_body(), MAX_ANSWER).collect();
+                let bytes = tokio::time::timeout(TIMEOUT, read)
+                    .await
+                    .map_err(|_| Failure::new("the server's answer did not finish"))?
+                    .map_err(|e| Failure::new(format!("the server's answer broke off: {e}")))?
+                    .to_bytes();
+                (status, bytes)
             }
         };
+        let status = status.as_u16();
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -126,10 +152,16 @@ impl Admin {
         Failure::new(detail)
     }
 
-    /// The guard opened in this process, if the requests stay in it.
-    pub(crate) fn local_guard(&self) -> Option<&Guard> {
+    fn secret(&self) -> &str {
         match self {
-            Admin::Local { guard, .. } => Some(guard),
+            Admin::Local { secret, .. } | Admin::Remote { secret, .. } => secret,
+        }
+    }
+
+    /// The store opened in this process, if the requests stay in it.
+    pub(crate) fn local_store(&self) -> Option<&SharedStore> {
+        match self {
+            Admin::Local { store, .. } => Some(store),
             Admin::Remote { .. } => None,
         }
     }
@@ -142,12 +174,10 @@ impl Admin {
     }
 }
 
-/// An HTTP error's text and its causes (where "connection refused" is), without the URL,
-/// which reqwest adds and which may carry a query.
-fn causes(error: reqwest::Error) -> String {
-    let error = error.without_url();
+/// An error's text and its causes (where "connection refused" is).
+fn causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
+    let mut source = error.source();
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());
@@ -156,11 +186,24 @@ fn causes(error: reqwest::Error) -> String {
     text
 }
 
-/// `segment` for a URL path: everything but unreserved characters percent-encoded.
+/// An HTTP client for `--server`: HTTP, or HTTPS trusting Mozilla's certificate authorities;
+/// it follows no redirect (one would carry the secret elsewhere).
+pub(crate) fn http_client() -> Result<HttpClient, Failure> {
+    let tls = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+        .map_err(|e| Failure::new(format!("no TLS: {e}")))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(Client::builder(TokioExecutor::new()).build(tls))
+}
+
+/// `segment` for a URL path: everything but letters, digits, `-`, `_` and `~`
+/// percent-encoded (a `.` too, so that no segment is `.` or `..`).
 pub(crate) fn segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+        if byte.is_ascii_alphanumeric() || b"-_~".contains(&byte) {
             out.push(char::from(byte));
         } else {
             out.push_str(&format!("%{byte:02X}"));

@@ -23,7 +23,8 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_name = "URL")]
     pub(crate) server: Option<String>,
 
-    /// With --server: read the admin secret from the first line of standard input.
+    /// With --server: read the admin secret from the first line of standard input (a
+    /// password given with --password-stdin is then the second line).
     #[arg(long, global = true, requires = "server")]
     pub(crate) admin_secret_stdin: bool,
 
@@ -161,7 +162,8 @@ pub(crate) enum UserCommand {
     },
     /// Sets, adds or removes a user's roles.
     #[command(
-        after_help = "Examples:\n  guard user roles ann --add editor\n  guard user roles ann --set viewer"
+        after_help = "Examples:\n  guard user roles ann --add editor\n  guard user roles ann --set viewer",
+        group = clap::ArgGroup::new("change").args(["set", "add", "remove"]).required(true).multiple(true)
     )]
     Roles {
         /// A name or an id.
@@ -182,7 +184,7 @@ pub(crate) enum UserCommand {
 #[derive(Debug, Args)]
 #[group(multiple = false)]
 pub(crate) struct ExpiryArgs {
-    /// Expires this many days from now (default: the servers' default, 15 days).
+    /// Expires this many days from now (default: GUARD_KEY_TTL_DAYS, else 15).
     #[arg(long)]
     pub(crate) ttl_days: Option<i64>,
     /// Expires at this time (RFC 3339, in the future).
@@ -214,8 +216,8 @@ pub(crate) enum KeyCommand {
     #[command(after_help = "Example:\n  guard key list --limit 20")]
     List {
         /// At most this many.
-        #[arg(long, default_value_t = 100)]
-        limit: usize,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+        limit: u64,
     },
     /// Shows a key, with its usage counters.
     #[command(after_help = "Example:\n  guard key show 3kYw0q6Tn2Jd")]
@@ -263,8 +265,8 @@ pub(crate) enum KeyCommand {
         #[arg(long)]
         granularity: Option<String>,
         /// How many of the last requests.
-        #[arg(long)]
-        limit: Option<usize>,
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        limit: Option<u64>,
     },
 }
 
@@ -312,7 +314,8 @@ pub(crate) enum DbCommand {
         /// The PostgreSQL URL.
         #[arg(long)]
         to: String,
-        /// Copy into a database that already holds guard's data (what it holds stays).
+        /// Copy into a database that already holds guard's data: what has an id the file
+        /// holds is replaced, the rest (and its settings) stays.
         #[arg(long)]
         force: bool,
     },

@@ -22,9 +22,14 @@ pub(crate) struct Table {
 impl Out {
     /// Prints `value`: as JSON, or as the table `table` makes of it.
     pub(crate) fn show(&self, value: &Value, table: impl FnOnce(&Value) -> Table) {
+        self.show_text(value, |value| render(&table(value)));
+    }
+
+    /// Prints `value`: as JSON, or as the text `text` makes of it.
+    pub(crate) fn show_text(&self, value: &Value, text: impl FnOnce(&Value) -> String) {
         match self.format {
             Format::Json => self.json(value),
-            Format::Table => write(&render(&table(value))),
+            Format::Table => write(&text(value)),
         }
     }
 

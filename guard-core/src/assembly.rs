@@ -313,9 +313,8 @@ impl Core {
     }
 }
 
-/// Opens the store `choice` names, as a server does: a redb file, or a URL through
-/// `url_opener`. For other programs that work on the same data (the command line).
-pub async fn open_store(
+/// Opens the store `choice` names: a redb file, or a URL through `url_opener`.
+async fn open_store(
     choice: StoreChoice,
     url_opener: Option<&UrlOpener>,
 ) -> Result<SharedStore, Error> {

@@ -30,6 +30,13 @@ pub struct PostgresConfig {
     /// How this instance's connections are named in `pg_stat_activity` (default `guard`),
     /// to tell instances apart there.
     pub application_name: String,
+    /// Open only a schema guard's servers have prepared, at this build's version: never
+    /// create or migrate one (default `false`). What a program that administers the
+    /// database beside its servers opens it with, the command line: a wrong URL or schema is
+    /// then [`StoreError::Missing`](guard_core::store::StoreError::Missing), not a new empty
+    /// database, and a schema older than this build is left for the upgraded servers to
+    /// migrate.
+    pub existing_only: bool,
 }
 
 impl Default for PostgresConfig {
@@ -41,6 +48,7 @@ impl Default for PostgresConfig {
             retry_backoff: Duration::from_millis(500),
             schema: "guard".to_owned(),
             application_name: "guard".to_owned(),
+            existing_only: false,
         }
     }
 }
@@ -74,6 +82,12 @@ impl PostgresConfig {
     /// Sets [`PostgresConfig::application_name`].
     pub fn application_name(mut self, name: impl Into<String>) -> Self {
         self.application_name = name.into();
+        self
+    }
+
+    /// Sets [`PostgresConfig::existing_only`].
+    pub fn existing_only(mut self, existing_only: bool) -> Self {
+        self.existing_only = existing_only;
         self
     }
 

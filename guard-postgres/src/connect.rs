@@ -57,7 +57,11 @@ pub(crate) async fn connect(
         let (signal, channel) = (Arc::clone(&signal), Arc::clone(&channel));
         spawner.spawn(async move {
             let pool = pool_with_retries(&config, options, &location).await?;
-            prepare(&pool, &config.schema, &location).await?;
+            if config.existing_only {
+                check_prepared(&pool, &config.schema, &location).await?;
+            } else {
+                prepare(&pool, &config.schema, &location).await?;
+            }
             listen::start(pool.clone(), channel, signal, &location).await?;
             Ok::<_, StoreError>(pool)
         })
@@ -124,6 +128,47 @@ pub(crate) fn newest_version() -> i64 {
     MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
+/// The version of guard's schema `schema`, if it has been prepared.
+async fn applied_version(pool: &PgPool, schema: &str) -> Result<Option<i64>, sqlx::Error> {
+    let table = format!("{schema}._sqlx_migrations");
+    let migrated: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(&table)
+        .fetch_one(pool)
+        .await?;
+    if !migrated {
+        return Ok(None);
+    }
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT max(version) FROM {table} WHERE success"
+    )))
+    .fetch_one(pool)
+    .await
+}
+
+/// Refuses a schema guard has not prepared, or prepared at another version than this
+/// build's; changes nothing.
+async fn check_prepared(pool: &PgPool, schema: &str, location: &str) -> Result<(), StoreError> {
+    let applied = applied_version(pool, schema)
+        .await
+        .map_err(|e| StoreError::Open { location: location.to_owned(), source: Box::new(e) })?;
+    let Some(found) = applied else {
+        return Err(StoreError::Missing { location: format!("{location} (schema {schema})") });
+    };
+    let (found, expected) = (version(found), version(newest_version()));
+    let location = location.to_owned();
+    match found.cmp(&expected) {
+        std::cmp::Ordering::Less => Err(StoreError::OlderSchema { location, found, expected }),
+        std::cmp::Ordering::Greater => {
+            Err(StoreError::NewerSchema { location, found, supported: expected })
+        }
+        std::cmp::Ordering::Equal => Ok(()),
+    }
+}
+
+fn version(number: i64) -> u32 {
+    u32::try_from(number).unwrap_or(u32::MAX)
+}
+
 /// Creates the schema if missing, refuses one a newer guard migrated, and applies this
 /// build's migrations (several instances starting at once take turns).
 async fn prepare(pool: &PgPool, schema: &str, location: &str) -> Result<(), StoreError> {
@@ -145,28 +190,16 @@ async fn prepare(pool: &PgPool, schema: &str, location: &str) -> Result<(), Stor
         txn.commit().await
     };
     create.await.map_err(|e| failed(Box::new(e)))?;
-    let table = format!("{schema}._sqlx_migrations");
-    let migrated: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-        .bind(&table)
-        .fetch_one(pool)
-        .await
-        .map_err(|e| failed(Box::new(e)))?;
-    if migrated {
-        let applied: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT max(version) FROM {table} WHERE success"
-        )))
-        .fetch_one(pool)
-        .await
-        .map_err(|e| failed(Box::new(e)))?;
-        let supported = newest_version();
-        if let Some(found) = applied.filter(|&v| v > supported) {
-            return Err(StoreError::NewerSchema {
-                location: location.to_owned(),
-                found: u32::try_from(found).unwrap_or(u32::MAX),
-                supported: u32::try_from(supported).unwrap_or(u32::MAX),
-            });
-        }
+    let applied = applied_version(pool, schema).await.map_err(|e| failed(Box::new(e)))?;
+    let supported = newest_version();
+    if let Some(found) = applied.filter(|&v| v > supported) {
+        return Err(StoreError::NewerSchema {
+            location: location.to_owned(),
+            found: version(found),
+            supported: version(supported),
+        });
     }
+    let table = format!("{schema}._sqlx_migrations");
     let mut migrator = sqlx::migrate!();
     migrator.dangerous_set_table_name(table);
     migrator.run(pool).await.map_err(|e| failed(Box::new(e)))

@@ -129,14 +129,6 @@ impl Guard {
         self.inner.core.admin().rotate().await
     }
 
-    /// Replaces the admin secret kept in the store, whatever this guard's own, and returns it
-    /// (the only copy): what servers without a configured secret accept. For a program that
-    /// administers the store beside them (the command line); servers on PostgreSQL take it in
-    /// at once, one on a redb file at its next start.
-    pub async fn replace_stored_admin_secret(&self) -> Result<Secret, AdminSecretError> {
-        self.inner.core.admin().replace_stored().await
-    }
-
     /// Whether `presented` is the admin secret (constant-time).
     pub(crate) fn verify_admin_secret(&self, presented: &[u8]) -> bool {
         self.inner.core.admin().verify(presented)

@@ -7,14 +7,18 @@ use guard_axum::guard_core::assembly::{KEY_PREFIX_META_KEY, POLICY_META_KEY, rec
 use guard_axum::guard_core::credentials::admin_secret::HASH_META_KEY;
 use guard_axum::guard_core::credentials::user::name::normalize;
 use guard_axum::guard_core::store::{
-    IssuedRecord, KeyRecord, RedbStore, SharedStore, StoreError, UserRecord,
+    Change, Changes, IssuedRecord, KeyRecord, RedbStore, SharedStore, StoreError, UserRecord,
 };
 use guard_axum::guard_core::usage::{CredentialKind, Subject, SubjectUsage, UsageBatch};
 use guard_axum::{Policy, PostgresConfig, PostgresStore};
 use serde_json::{Value, json};
 
 use crate::failure::Failure;
-use crate::output::{Out, Table, rows};
+use crate::output::{Out, Table, cells, render, rows};
+
+/// What the db commands, which read all of a store, say when a server holds its file.
+const STOP_THE_SERVER: &str =
+    "the database is in use by a running server: stop it first, so that this sees all of it";
 
 /// How many records one read or write takes.
 const PAGE: usize = 1_000;
@@ -31,37 +35,27 @@ struct Records {
 }
 
 async fn records(store: &SharedStore) -> Result<Records, StoreError> {
-    let mut keys = Vec::new();
-    let mut cursor = 0;
+    Ok(Records {
+        keys: latest(|cursor| store.key_changes(cursor, PAGE)).await?,
+        users: latest(|cursor| store.user_changes(cursor, PAGE)).await?,
+        issued: latest(|cursor| store.issued_changes(cursor, PAGE)).await?,
+    })
+}
+
+/// Every record a change log holds, in its latest state, read a page at a time.
+async fn latest<R, F>(mut page: impl FnMut(u64) -> F) -> Result<Vec<R>, StoreError>
+where
+    F: Future<Output = Result<Changes<Change<R>>, StoreError>>,
+{
+    let (mut records, mut cursor) = (Vec::new(), 0);
     loop {
-        let page = store.key_changes(cursor, PAGE).await?;
-        if page.changes.is_empty() {
-            break;
+        let changes = page(cursor).await?;
+        if changes.changes.is_empty() {
+            return Ok(records);
         }
-        cursor = page.cursor;
-        keys.extend(page.changes.into_iter().filter_map(|c| c.record));
+        cursor = changes.cursor;
+        records.extend(changes.changes.into_iter().filter_map(|c| c.record));
     }
-    let mut users = Vec::new();
-    let mut cursor = 0;
-    loop {
-        let page = store.user_changes(cursor, PAGE).await?;
-        if page.changes.is_empty() {
-            break;
-        }
-        cursor = page.cursor;
-        users.extend(page.changes.into_iter().filter_map(|c| c.record));
-    }
-    let mut issued = Vec::new();
-    let mut cursor = 0;
-    loop {
-        let page = store.issued_changes(cursor, PAGE).await?;
-        if page.changes.is_empty() {
-            break;
-        }
-        cursor = page.cursor;
-        issued.extend(page.changes.into_iter().filter_map(|c| c.record));
-    }
-    Ok(Records { keys, users, issued })
 }
 
 /// Everything usage keeps of every credential: counters, rollups, the last requests.
@@ -185,13 +179,9 @@ pub(crate) async fn copy(
     if !["postgres://", "postgresql://"].iter().any(|s| to.starts_with(s)) {
         return Err(Failure::new("--to must be a postgres:// URL"));
     }
-    let source: SharedStore = match RedbStore::open(from) {
+    let source: SharedStore = match RedbStore::open_existing(from) {
         Ok(store) => Arc::new(store),
-        Err(StoreError::InUse { .. }) => {
-            return Err(Failure::new(
-                "the database is in use by a running server: stop it first, so that the copy sees all of it",
-            ));
-        }
+        Err(StoreError::InUse { .. }) => return Err(Failure::new(STOP_THE_SERVER)),
         Err(error) => return Err(error.into()),
     };
     let config = PostgresConfig::from_env().map_err(|e| Failure::new(e.to_string()))?;
@@ -260,8 +250,12 @@ async fn write(
     target: &SharedStore,
     contents: &Contents,
 ) -> Result<(), Failure> {
+    // The settings the servers recorded, unless the target has its own (copied into with
+    // --force: its servers' policy, key prefix and admin secret stay).
     for name in [POLICY_META_KEY, KEY_PREFIX_META_KEY, HASH_META_KEY] {
-        if let Some(value) = source.meta(name.into()).await? {
+        if let Some(value) = source.meta(name.into()).await?
+            && target.meta(name.into()).await?.is_none()
+        {
             target.set_meta(name.into(), value).await?;
         }
     }
@@ -318,7 +312,7 @@ fn now() -> i64 {
 
 /// `guard db check`.
 pub(crate) async fn check(out: Out, db: &str) -> Result<(), Failure> {
-    let store = crate::open::store(db).await?;
+    let store = crate::open::store(db, STOP_THE_SERVER).await?;
     let schema = store.schema();
     let records = records(&store).await?;
     let sessions = records.issued.iter().filter(|r| r.kind == CredentialKind::Session).count();
@@ -350,39 +344,38 @@ pub(crate) async fn check(out: Out, db: &str) -> Result<(), Failure> {
         "tokens": records.issued.len() - sessions,
         "undeclared_roles": undeclared,
     });
-    match out.format {
-        crate::cli::Format::Json => out.json(&answer),
-        crate::cli::Format::Table => {
-            let facts = Table {
-                headers: &["BACKEND", "SCHEMA", "POLICY", "USERS", "KEYS", "SESSIONS", "TOKENS"],
-                rows: vec![crate::output::cells(
-                    &answer,
-                    &[
-                        "backend",
-                        "schema_version",
-                        "policy_recorded",
-                        "users",
-                        "keys",
-                        "sessions",
-                        "tokens",
-                    ],
-                )],
+    out.show_text(&answer, |answer| {
+        let facts = Table {
+            headers: &["BACKEND", "SCHEMA", "POLICY", "USERS", "KEYS", "SESSIONS", "TOKENS"],
+            rows: vec![cells(
+                answer,
+                &[
+                    "backend",
+                    "schema_version",
+                    "policy_recorded",
+                    "users",
+                    "keys",
+                    "sessions",
+                    "tokens",
+                ],
+            )],
+        };
+        let mut text = render(&facts);
+        if undeclared.is_empty() {
+            text.push_str(
+                "\nno role assignment names a role the recorded policy does not declare\n",
+            );
+        } else {
+            let table = Table {
+                headers: &["KIND", "ID", "NAME", "UNDECLARED ROLE"],
+                rows: rows(&answer["undeclared_roles"], &["kind", "id", "name", "role"]),
             };
-            let mut text = crate::output::render(&facts);
-            if undeclared.is_empty() {
-                text.push_str(
-                    "\nno role assignment names a role the recorded policy does not declare\n",
-                );
-            } else {
-                let table = Table {
-                    headers: &["KIND", "ID", "NAME", "UNDECLARED ROLE"],
-                    rows: rows(&answer["undeclared_roles"], &["kind", "id", "name", "role"]),
-                };
-                text.push_str("\nrole assignments the recorded policy does not declare (they grant nothing):\n");
-                text.push_str(&crate::output::render(&table));
-            }
-            crate::output::write(&text);
+            text.push_str(
+                "\nrole assignments the recorded policy does not declare (they grant nothing):\n",
+            );
+            text.push_str(&render(&table));
         }
-    }
+        text
+    });
     Ok(())
 }

@@ -7,7 +7,7 @@ use super::{find_user, id_of, key_call, list_all};
 use crate::admin::Admin;
 use crate::cli::{ExpiryArgs, KeyCommand};
 use crate::failure::Failure;
-use crate::output::{Out, Table, cells, render, rows};
+use crate::output::{Out, Table, cell, cells, render, rows};
 use crate::password::confirm;
 
 const FIELDS: &[&str] =
@@ -51,7 +51,8 @@ pub(crate) async fn run(admin: &Admin, out: Out, command: KeyCommand) -> Result<
             out.show(&created, one);
         }
         KeyCommand::List { limit } => {
-            let keys = Value::Array(list_all(admin, "/keys", "keys", limit.max(1)).await?);
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            let keys = Value::Array(list_all(admin, "/keys", "keys", limit).await?);
             out.show(&json!({"keys": keys}), |all| Table {
                 headers: HEADERS,
                 rows: rows(&all["keys"], FIELDS),
@@ -97,10 +98,7 @@ pub(crate) async fn run(admin: &Admin, out: Out, command: KeyCommand) -> Result<
                 format!("/usage?{}", query.join("&"))
             };
             let usage = key_call(admin, Method::GET, &id, &tail, None).await?;
-            match out.format {
-                crate::cli::Format::Json => out.json(&usage),
-                crate::cli::Format::Table => crate::output::write(&usage_text(&usage)),
-            }
+            out.show_text(&usage, usage_text);
         }
     }
     Ok(())
@@ -127,7 +125,7 @@ fn usage_text(usage: &Value) -> String {
         "{}\nLast requests\n{}\nBy {}\n{}",
         render(&counters),
         render(&recent),
-        crate::output::cell(&usage["granularity"]),
+        cell(&usage["granularity"]),
         render(&rollups)
     )
 }

@@ -1,6 +1,7 @@
 //! `guard roles`, `guard admin-secret`, `guard sessions`.
 
 use axum::http::Method;
+use guard_axum::guard_core::credentials::admin_secret::replace_stored;
 use serde_json::json;
 
 use super::{find_user, id_of};
@@ -25,11 +26,10 @@ pub(crate) async fn admin_secret(
 ) -> Result<(), Failure> {
     match command {
         AdminSecretCommand::Rotate => {
-            let secret = match admin.local_guard() {
+            let secret = match admin.local_store() {
                 // Here, the store's is replaced: what every server without a configured
                 // secret accepts.
-                Some(guard) => guard
-                    .replace_stored_admin_secret()
+                Some(store) => replace_stored(store)
                     .await
                     .map_err(|e| Failure::new(e.to_string()))?
                     .expose()

@@ -67,10 +67,10 @@ pub(crate) async fn run(admin: &Admin, out: Out, command: UserCommand) -> Result
             }
         }
         UserCommand::Disable { user } => {
-            patch(admin, out, &user, json!({"disabled": true})).await?
+            patch(admin, out, &find_user(admin, &user).await?, json!({"disabled": true})).await?;
         }
         UserCommand::Enable { user } => {
-            patch(admin, out, &user, json!({"disabled": false})).await?
+            patch(admin, out, &find_user(admin, &user).await?, json!({"disabled": false})).await?;
         }
         UserCommand::Roles { user, set, add, remove } => {
             let found = find_user(admin, &user).await?;
@@ -87,15 +87,15 @@ pub(crate) async fn run(admin: &Admin, out: Out, command: UserCommand) -> Result
                 }
             }
             roles.retain(|role| !remove.contains(role));
-            patch(admin, out, &id_of(&found)?, json!({"roles": roles})).await?;
+            patch(admin, out, &found, json!({"roles": roles})).await?;
         }
     }
     Ok(())
 }
 
-async fn patch(admin: &Admin, out: Out, user: &str, body: Value) -> Result<(), Failure> {
-    let id = id_of(&find_user(admin, user).await?)?;
-    let user = admin.ok(Method::PATCH, &format!("/users/{}", segment(&id)), Some(body)).await?;
-    out.show(&user, one);
+/// Changes `user` (as the API answered it) with `body`, and prints it changed.
+async fn patch(admin: &Admin, out: Out, user: &Value, body: Value) -> Result<(), Failure> {
+    let path = format!("/users/{}", segment(&id_of(user)?));
+    out.show(&admin.ok(Method::PATCH, &path, Some(body)).await?, one);
     Ok(())
 }

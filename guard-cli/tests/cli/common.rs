@@ -43,9 +43,9 @@ impl Run {
 
     /// Asserts it failed with exit code 1, one line on standard error that holds `says`, and
     /// nothing else printed; returns the line.
-    pub(crate) fn failed_saying(&self, says: &str) -> &str {
+    pub(crate) fn failed_saying(&self, says: &str) -> String {
         assert_eq!(self.code, 1, "exit code; stdout {:?}, stderr {:?}", self.stdout, self.stderr);
-        one_line(&self.stderr, says)
+        one_line(&self.stderr, says).to_owned()
     }
 }
 

@@ -124,14 +124,74 @@ async fn a_redb_file_copied_to_postgres_keeps_every_key_session_and_password() {
     .await;
     pg.stop().await;
 
-    // The target's own data stays; a name it holds for another user is a clear refusal.
+    // Into a database in use, with --force: its own users and settings stay.
     let other = db.fresh_schema();
-    let taken = Target::postgres(db.url(), &other);
+    let target = Target::postgres(db.url(), &other);
     let pg = instances::serve(instances::unsecured_builder(&db, &other, "guard-other")).await;
+    pg.stop().await;
+    let own_secret = target.json(&["admin-secret", "rotate"])["admin_secret"].clone();
+    let stdin = "zed's password\n";
+    target.run_with_input(&["user", "add", "zed", "--password-stdin"], stdin).ok();
+    let refused = target.run(&["db", "copy", "--from", file, "--to", db.url()]);
+    refused.failed_saying("the target already holds 1 keys, users, sessions and tokens");
+    let forced = target.json(&["db", "copy", "--from", file, "--to", db.url(), "--force"]);
+    assert_eq!(forced["verified"], true, "{forced}");
+    let mut names: Vec<String> = target.json(&["user", "list"])["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["ann", "zed"]);
+    let pg = instances::serve(instances::unsecured_builder(&db, &other, "guard-other")).await;
+    let own = own_secret.as_str().unwrap();
+    let request = client.get(pg.url("/auth/users")).header("x-admin-secret", own);
+    assert_eq!(request.send().await.unwrap().status(), 200, "its own admin secret stays");
+    assert_eq!(login(&client, &pg.server, "zed", "zed's password").await.unwrap().0, 200);
+    assert_eq!(get_with_key(&client, &pg, "/secure", &key).await, 200);
+    pg.stop().await;
+
+    // A name the target holds for another user refuses the copy before anything is written.
+    let third = db.fresh_schema();
+    let taken = Target::postgres(db.url(), &third);
+    let pg = instances::serve(instances::unsecured_builder(&db, &third, "guard-third")).await;
     pg.stop().await;
     taken.run_with_input(&["user", "add", "ann", "--password-stdin"], "another ann's\n").ok();
     let refused = taken.run(&["db", "copy", "--from", file, "--to", db.url(), "--force"]);
-    refused.failed_saying("the target has another user named `ann`");
-    refused.failed_saying("nothing was copied");
+    refused.failed_saying("the target has another user named `ann`: nothing was copied");
     assert_eq!(taken.json(&["key", "list"]), json!({"keys": []}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_the_servers_have_not_prepared_is_left_alone() {
+    let test = "a_database_the_servers_have_not_prepared_is_left_alone";
+    let Some(db) = instances::database(test) else { return };
+    let schema = db.fresh_schema();
+    let exists = |schema: &str| db.ask(&format!("SELECT to_regnamespace('{schema}') IS NOT NULL"));
+
+    // No such schema: said, and not created.
+    let missing = Target::postgres(db.url(), &schema);
+    missing.run(&["user", "list"]).failed_saying("there is no guard database at");
+    missing.run(&["db", "check"]).failed_saying(&format!("(schema {schema})"));
+    assert!(!exists(&schema), "the command line created the schema");
+
+    // Prepared by an older guard: left for the upgraded servers to migrate.
+    let instance = instances::start(&db, &schema, "guard-a", |b| b).await;
+    instance.stop().await;
+    let t = Target::postgres(db.url(), &schema);
+    t.run(&["user", "list"]).ok();
+    let migrations = format!("{schema}._sqlx_migrations");
+    let newest = format!("(SELECT max(version) FROM {migrations})");
+    db.execute(&format!("UPDATE {migrations} SET version = version - 1 WHERE version = {newest}"));
+    t.run(&["user", "list"]).failed_saying("start the upgraded application on it first");
+    db.execute(&format!("UPDATE {migrations} SET version = version + 1 WHERE version = {newest}"));
+    t.run(&["user", "list"]).ok();
+
+    // Prepared by a newer guard.
+    db.execute(&format!(
+        "INSERT INTO {schema}._sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', true, '\\x00', 0)"
+    ));
+    t.run(&["user", "list"]).failed_saying("uses guard schema version 9999");
 }

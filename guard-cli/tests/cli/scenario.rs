@@ -133,6 +133,13 @@ fn keys(t: &Target) {
     let usage = t.json(&["key", "usage", &ci_id, "--granularity", "day"]);
     assert_eq!(usage["granularity"], "day");
     assert!(usage["recent"].is_array() && usage["rollups"].is_array(), "{usage}");
+    let (since, until) = ("2026-01-01T00:00:00Z", "2026-01-08T00:00:00Z");
+    let window =
+        ["key", "usage", &ci_id, "--since", since, "--until", until, "--granularity", "day"];
+    let usage = t.json(&window);
+    assert_eq!((usage["since"].as_str(), usage["until"].as_str()), (Some(since), Some(until)));
+    assert_eq!(usage["rollups"], json!([]), "nothing in January: {usage}");
+    t.run(&["key", "usage", &ci_id, "--since", "yesterday"]).failed_saying("since");
     let text = t.run(&["key", "usage", &ci_id]).ok().stdout;
     assert!(text.contains("Last requests") && text.contains("OUTCOME"), "{text}");
     let bad = t.run(&["key", "usage", &ci_id, "--granularity", "fortnight"]);

@@ -94,7 +94,9 @@ impl Accounts {
 
     /// Whether `password` is the user's, checked as a login is (throttled, on the hashing
     /// pool), whether the user is enabled or not: what an administrator asks with
-    /// `guard user verify-password`. A wrong one counts as a failed login.
+    /// `guard user verify-password`. A wrong one counts as a failed login; a right one counts
+    /// for nothing (it is no login: the failures so far stay, and the address asking does
+    /// not become one the user logs in from).
     pub async fn verify_password(
         &self,
         user: &UserEntry,
@@ -107,7 +109,7 @@ impl Accounts {
         let stored = Some(user.password_hash());
         let (verified, attempt) = self.check(&account, address, password, stored, now).await?;
         if verified.matches
-            && let Err(error) = self.throttle.succeeded(attempt, now).await
+            && let Err(error) = self.throttle.abandoned(attempt).await
         {
             tracing::warn!(%error, "a right password stays counted as a failure");
         }

@@ -6,7 +6,7 @@ pub mod principal;
 pub mod recorded;
 pub mod requirement;
 pub mod set;
-pub mod suggest;
+mod suggest;
 
 pub use self::policy::{Grant, Grants, Policy, PolicyError, PolicySpec, RoleSpec, UnknownRoles};
 pub use self::principal::{Identity, Principal, PrincipalKind};

@@ -112,6 +112,14 @@ async fn generate(store: &SharedStore) -> Result<(AdminSecret, Secret), AdminSec
     Ok((secret, Secret::new(plaintext)))
 }
 
+/// Replaces the admin secret kept in `store` with a new one and returns it, the only copy:
+/// what servers without a configured secret accept (instances on PostgreSQL take it in at
+/// once, a server on a redb file at its next start). For a program that administers the
+/// store beside its servers, the command line.
+pub async fn replace_stored(store: &SharedStore) -> Result<Secret, AdminSecretError> {
+    Ok(generate(store).await?.1)
+}
+
 /// The admin secret in force: verified on every admin request, rotated in place.
 pub struct AdminGate {
     secret: RwLock<AdminSecret>,
@@ -163,19 +171,6 @@ impl AdminGate {
             }
         }
         Ok(())
-    }
-
-    /// Replaces the secret kept in the store, whatever this gate's own: what a server without
-    /// a configured secret accepts (servers on PostgreSQL take it in at once, one on a redb
-    /// file at its next start). For a program that administers the store, the command line;
-    /// returns the new secret, the only copy.
-    pub async fn replace_stored(&self) -> Result<Secret, AdminSecretError> {
-        let _changing = self.changing.lock().await;
-        let (hash, plaintext) = generate(&self.store).await?;
-        if self.source != SecretSource::Configured {
-            *self.secret.write().unwrap_or_else(PoisonError::into_inner) = hash;
-        }
-        Ok(plaintext)
     }
 
     /// Replaces a generated secret with a new one, durably, and returns it (the only copy);
@@ -245,7 +240,13 @@ mod tests {
             pollster::block_on(establish(Some("from-the-environment"), &store)).unwrap();
         assert_eq!(configured.source, SecretSource::Configured);
         assert!(configured.secret.verify(b"from-the-environment"));
-        let gate = AdminGate::new(&configured, store);
+        let gate = AdminGate::new(&configured, Arc::clone(&store));
         assert!(matches!(pollster::block_on(gate.rotate()), Err(AdminSecretError::Configured)));
+
+        // Replaced in the store by another program: what the next start accepts.
+        let replaced = pollster::block_on(replace_stored(&store)).unwrap();
+        let next = pollster::block_on(establish(None, &store)).unwrap();
+        assert!(next.secret.verify(replaced.expose().as_bytes()));
+        assert!(!next.secret.verify(rotated.expose().as_bytes()));
     }
 }

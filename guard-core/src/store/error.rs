@@ -41,6 +41,25 @@ pub enum StoreError {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// There is no guard database there (and it was not to be created).
+    #[error("there is no guard database at {location}")]
+    Missing {
+        /// The file, or the address without its password, and the schema.
+        location: String,
+    },
+    /// Written by an older version of guard, and not to be migrated here (by a program that
+    /// administers the database beside servers, which migrate it when they are upgraded).
+    #[error(
+        "{location} uses guard schema version {found}, older than this build's {expected}: start the upgraded application on it first (it migrates the schema)"
+    )]
+    OlderSchema {
+        /// The file, or the address without its password.
+        location: String,
+        /// The version in the database.
+        found: u32,
+        /// This build's version.
+        expected: u32,
+    },
     /// The database cannot be reached now (down, restarting, unreachable, out of
     /// connections, too slow to answer): worth trying again shortly.
     #[error("the database is unavailable: {0}")]

@@ -40,6 +40,15 @@ impl std::fmt::Debug for RedbStore {
 /// brings the indexes up to date itself: nothing to watch.
 impl WatchStore for RedbStore {}
 
+/// Why the file at `path` could not be opened.
+fn open_error(path: &Path, source: redb::DatabaseError) -> StoreError {
+    let location = path.display().to_string();
+    match source {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse { location },
+        source => StoreError::Open { location, source: Box::new(source) },
+    }
+}
+
 /// Any redb error, as a store error that carries no redb type.
 fn db_err(e: impl Into<redb::Error>) -> StoreError {
     StoreError::backend(e.into())
@@ -59,17 +68,29 @@ impl RedbStore {
     /// [`RedbStore::open`] with a page cache of `cache_bytes`.
     pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<Self, StoreError> {
         let path = path.as_ref().to_owned();
-        let location = || path.display().to_string();
-        let db =
-            Database::builder().set_cache_size(cache_bytes).create(&path).map_err(|source| {
-                match source {
-                    redb::DatabaseError::DatabaseAlreadyOpen => {
-                        StoreError::InUse { location: location() }
-                    }
-                    source => StoreError::Open { location: location(), source: Box::new(source) },
-                }
-            })?;
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(&path)
+            .map_err(|source| open_error(&path, source))?;
         schema::prepare(&db, &path)?;
+        Ok(RedbStore { db: Arc::new(db), path })
+    }
+
+    /// Opens a guard database file as it is: never creates, migrates or adds to one. What a
+    /// program that administers the file beside its server opens it with (the command
+    /// line): a missing file is [`StoreError::Missing`], a file of an older guard
+    /// [`StoreError::OlderSchema`] (the upgraded server migrates it), one of a newer guard
+    /// [`StoreError::NewerSchema`].
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_owned();
+        if !path.exists() {
+            return Err(StoreError::Missing { location: path.display().to_string() });
+        }
+        let db = Database::builder()
+            .set_cache_size(DEFAULT_CACHE_BYTES)
+            .open(&path)
+            .map_err(|source| open_error(&path, source))?;
+        schema::check(&db, &path)?;
         Ok(RedbStore { db: Arc::new(db), path })
     }
 
@@ -139,6 +160,33 @@ mod tests {
         let err = RedbStore::open(&foreign).unwrap_err();
         assert!(matches!(err, StoreError::Foreign { .. }), "{err}");
         assert!(err.to_string().contains("not a guard database"));
+    }
+
+    #[test]
+    fn open_existing_changes_nothing_and_says_what_it_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.redb");
+        let err = RedbStore::open_existing(&path).unwrap_err();
+        assert!(matches!(err, StoreError::Missing { .. }), "{err}");
+        assert!(!path.exists(), "never created");
+        drop(RedbStore::open(&path).unwrap());
+        drop(RedbStore::open_existing(&path).unwrap());
+        let set_version = |version: u32| {
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(schema::META)
+                .unwrap()
+                .insert(schema::SCHEMA_VERSION_KEY, version.to_le_bytes().as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        };
+        set_version(schema::SCHEMA_VERSION - 1);
+        let err = RedbStore::open_existing(&path).unwrap_err();
+        assert!(matches!(err, StoreError::OlderSchema { .. }), "{err}");
+        assert!(err.to_string().contains("start the upgraded application on it first"));
+        set_version(schema::SCHEMA_VERSION + 1);
+        let err = RedbStore::open_existing(&path).unwrap_err();
+        assert!(matches!(err, StoreError::NewerSchema { .. }), "{err}");
     }
 
     #[test]

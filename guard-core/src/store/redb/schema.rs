@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use redb::{Database, ReadableTable, TableDefinition, TableHandle};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 
 use super::log::Log;
 use super::{db_err, migrate};
@@ -55,6 +55,41 @@ pub(super) const FAILURES: TableDefinition<&str, (u32, i64, i64)> =
 pub(super) const KNOWN_ADDRESSES: TableDefinition<(&str, &str), i64> =
     TableDefinition::new("guard_throttle_known");
 
+/// Checks that the file is a guard database of exactly this build's version; changes
+/// nothing.
+pub(super) fn check(db: &Database, path: &Path) -> Result<(), StoreError> {
+    let location = || path.display().to_string();
+    let txn = db.begin_read().map_err(db_err)?;
+    let tables: Vec<String> =
+        txn.list_tables().map_err(db_err)?.map(|t| t.name().to_owned()).collect();
+    if tables.is_empty() {
+        return Err(StoreError::Missing { location: location() });
+    }
+    if !tables.iter().any(|t| t == META.name()) {
+        return Err(StoreError::Foreign { location: location() });
+    }
+    let meta = txn.open_table(META).map_err(db_err)?;
+    let found = match meta.get(SCHEMA_VERSION_KEY).map_err(db_err)? {
+        Some(v) => decode_version(v.value())?,
+        None => return Err(StoreError::Missing { location: location() }),
+    };
+    match found.cmp(&SCHEMA_VERSION) {
+        std::cmp::Ordering::Less => {
+            Err(StoreError::OlderSchema { location: location(), found, expected: SCHEMA_VERSION })
+        }
+        std::cmp::Ordering::Greater => Err(newer(path, found)),
+        std::cmp::Ordering::Equal => Ok(()),
+    }
+}
+
+fn newer(path: &Path, found: u32) -> StoreError {
+    StoreError::NewerSchema {
+        location: path.display().to_string(),
+        found,
+        supported: SCHEMA_VERSION,
+    }
+}
+
 /// Checks that the file is a guard database this build reads, migrates an older one, and
 /// creates whatever tables are missing.
 pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), StoreError> {
@@ -74,13 +109,7 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), StoreError> {
         }
     };
     match found {
-        Some(found) if found > SCHEMA_VERSION => {
-            return Err(StoreError::NewerSchema {
-                location: path.display().to_string(),
-                found,
-                supported: SCHEMA_VERSION,
-            });
-        }
+        Some(found) if found > SCHEMA_VERSION => return Err(newer(path, found)),
         Some(1) => {
             migrate::from_v1(&txn)?;
             migrate::from_v2(&txn)?;
