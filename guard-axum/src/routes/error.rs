@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use guard_core::AdminSecretError;
+use guard_core::accounts::LoginError;
 use guard_core::credentials::api_key::KeyError;
 use guard_core::store::StoreError;
 
@@ -112,6 +113,28 @@ impl From<KeyError> for ApiError {
             | KeyError::RolesBeyondOwner(_) => ApiError::invalid(error.to_string()),
             KeyError::NotFound => ApiError::no_such_key(),
             KeyError::Store(store) => ApiError::store(&store),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+/// The answer to a failed login: alike for an unknown user and a wrong password.
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> Self {
+        match error {
+            LoginError::Invalid => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "invalid user name or password",
+            ),
+            LoginError::Throttled { retry_after } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many failed logins; try again later",
+            )
+            .retry_after(retry_after),
+            LoginError::Busy => ApiError::busy(),
+            LoginError::Unavailable => ApiError::unavailable(),
             other => ApiError::internal(&other),
         }
     }

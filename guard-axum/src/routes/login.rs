@@ -7,7 +7,6 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, SET_C
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use guard_core::accounts::LoginError;
 use guard_core::clock::to_rfc3339;
 use guard_core::credentials::issued::IssuedKind;
 use serde::de::IgnoredAny;
@@ -137,7 +136,7 @@ pub(crate) async fn login(
         .await
     {
         Ok(user) => user,
-        Err(error) => return failed(login_error(error)),
+        Err(error) => return failed(ApiError::from(error)),
     };
     let (name, secure) = cookie_of(&guard);
     // A new session at every login; one the browser still holds ends.
@@ -165,26 +164,6 @@ pub(crate) async fn login(
     response.headers_mut().insert(SET_COOKIE, set_cookie);
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// The answer to a failed login: alike for an unknown user and a wrong password.
-pub(crate) fn login_error(error: LoginError) -> ApiError {
-    match error {
-        LoginError::Invalid => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "invalid user name or password",
-        ),
-        LoginError::Throttled { retry_after } => ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many failed logins; try again later",
-        )
-        .retry_after(retry_after),
-        LoginError::Busy => ApiError::busy(),
-        LoginError::Unavailable => ApiError::unavailable(),
-        other => ApiError::internal(&other),
-    }
 }
 
 /// `POST /logout` query or body: where to go after, for a form.

@@ -227,11 +227,7 @@ pub(crate) async fn verify_password(
     let id = user_id(id)?;
     let user = guard.accounts().users().get(&id).ok_or_else(no_such_user)?;
     let client = guard.client(&parts);
-    let matches = guard
-        .accounts()
-        .verify_password(&user, &body.password, client)
-        .await
-        .map_err(super::login::login_error)?;
+    let matches = guard.accounts().verify_password(&user, &body.password, client).await?;
     Ok(Json(Checked { matches }))
 }
 
