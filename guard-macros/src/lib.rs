@@ -39,8 +39,19 @@ use requirement::Kind;
 /// ```
 ///
 /// With a `permissions` section, roles may only grant the permissions it declares; without
-/// one, the permissions are those the roles name. Duplicate names, inheriting an undeclared
-/// role and inheritance cycles are compile errors, spanned on the name at fault.
+/// one, the permissions are those the roles name. A name is a role's or a permission's, never
+/// both. Each mistake is one compile error, spanned on the name at fault (the `tests/ui` case
+/// of each is named in brackets):
+///
+/// - a role declared twice (`duplicate_role`), a permission declared twice
+///   (`permission_declared_twice`) or granted twice by one role (`permission_granted_twice`);
+/// - a permission named like a role (`role_and_permission_share_a_name`);
+/// - a permission the `permissions` section does not declare, with "did you mean"
+///   (`undeclared_permission`);
+/// - inheriting an undeclared role, with "did you mean" (`inherits_undeclared`), or a cycle
+///   (`cycle`);
+/// - an unknown section, with "did you mean" (`unknown_section`), a section twice
+///   (`roles_twice`), or no `roles` (`no_roles`).
 ///
 /// Emits `POLICY` (pass it to `Guard::builder`) and the hidden macro through which
 /// `#[protected]` and `#[api_key]` check role and permission names at compile time. Declare
@@ -109,13 +120,30 @@ pub fn policy(input: TokenStream) -> TokenStream {
 /// Answers: no or invalid credentials, 401 with `WWW-Authenticate`; authenticated but not
 /// allowed, 403; a `check` returning `false`, 403 (checks never run for anonymous callers).
 ///
-/// At compile time: a role or permission the policy does not declare is an error on the
-/// string, naming what is declared and the closest match (`"admn"`: did you mean `admin`?);
-/// so are an empty list, a repeated or unknown argument, a value of the wrong kind, a `check`
-/// of the wrong signature and a handler that is not an `async fn`. On error the handler is
-/// still emitted, so the error stands alone. Role and permission names are resolved to bit
-/// sets at compile time: deciding a requirement allocates nothing (a `check` boxes its
-/// future).
+/// At compile time every misuse is one error, spanned on the token at fault; the handler is
+/// still emitted, so the error stands alone. The `tests/ui` case of each is in brackets:
+///
+/// - names: an unknown role or permission, naming what is declared and the closest match
+///   (`"admn"`: did you mean `admin`?) (`unknown_role`, `unknown_role_in_list`,
+///   `unknown_permission`, `permission_typo`); a role written as a permission, or the reverse
+///   (`role_as_permission`, `permission_as_role`), and a near miss of the other kind
+///   (`near_permission_as_role`); an empty name (`empty_role_name`); a name listed twice
+///   (`name_listed_twice`); an empty list (`empty_list`) or `any()` (`empty_any`);
+/// - arguments: an unknown one, with "did you mean" (`unknown_key`); one repeated
+///   (`repeated_key`); a value of the wrong kind (`wrong_value_type`, `check_is_a_string`,
+///   `crate_not_a_string`); a missing `=` (`missing_equals`); `policy` inside `any`/`all`
+///   (`policy_inside_any`);
+/// - checks: a function of the wrong signature (`check_wrong_signature`) or none of that name
+///   (`check_not_found`);
+/// - the policy: none at the crate root (`no_policy_in_crate`, `policy_not_found`), or
+///   `policy = path` naming no module (`policy_module_missing`). rustc reports these as
+///   "cannot find `__guard_policy`": declare `policy!` there, or point `policy =` at it; a
+///   handler that is also routed then fails a second time where it is routed, saying the same;
+/// - the item: not a function (`not_a_function`), not `async` (`not_async`), a method
+///   (`method_with_self`), or two guard attributes on one handler (`two_guard_attributes`).
+///
+/// Role and permission names are resolved to bit sets at compile time: deciding a requirement
+/// allocates nothing (a `check` boxes its future).
 #[proc_macro_attribute]
 pub fn protected(attr: TokenStream, item: TokenStream) -> TokenStream {
     handler::expand(Kind::Protected, attr.into(), item.into()).into()

@@ -24,14 +24,19 @@ pub(crate) fn help<'a>(
     declared: impl IntoIterator<Item = &'a str> + Clone,
 ) -> String {
     let list: Vec<&str> = declared.clone().into_iter().collect();
-    let listed = if list.is_empty() {
-        format!("the policy declares no {what}s")
-    } else {
-        format!("declared {what}s: {}", list.join(", "))
-    };
+    let listed = self::declared(what, &list);
     match closest(name, declared) {
         Some(best) => format!("did you mean `{best}`? ({listed})"),
         None => format!("({listed})"),
+    }
+}
+
+/// What the policy declares of one kind: `declared roles: a, b`.
+pub(crate) fn declared(what: &str, names: &[&str]) -> String {
+    if names.is_empty() {
+        format!("the policy declares no {what}s")
+    } else {
+        format!("declared {what}s: {}", names.join(", "))
     }
 }
 

@@ -73,6 +73,19 @@ impl Parse for PolicyInput {
                 braced!(content in input);
                 let decls = Punctuated::<RoleDecl, Token![,]>::parse_terminated(&content)?;
                 roles = Some(decls.into_iter().collect());
+            } else if input.peek(Ident) {
+                let section: Ident = input.parse()?;
+                let name = section.to_string();
+                let hint = match crate::suggest::closest(&name, ["roles", "permissions", "crate"]) {
+                    Some(near) => format!("did you mean `{near}`? "),
+                    None => String::new(),
+                };
+                return Err(syn::Error::new(
+                    section.span(),
+                    format!(
+                        "unknown section `{name}`; {hint}(a policy has `roles {{ … }}`, optionally `permissions {{ … }}`, and `crate = \"…\"`)"
+                    ),
+                ));
             } else {
                 return Err(lookahead.error());
             }

@@ -1,6 +1,7 @@
 //! Checks a parsed policy and numbers its roles and permissions.
 //!
-//! Every problem is reported, each spanned on the name at fault: duplicates, undeclared
+//! Every problem is reported, each spanned on the name at fault: duplicates (a permission
+//! granted twice by one role too), a name used for both a role and a permission, undeclared
 //! permissions (when a `permissions` section exists), inheritance of undeclared roles and
 //! inheritance cycles.
 
@@ -60,8 +61,24 @@ pub(crate) fn validate(input: &PolicyInput) -> syn::Result<ValidPolicy> {
     let declared: Vec<String> = input.roles.iter().map(|d| d.name.to_string()).collect();
     let explicit = input.permissions.is_some();
     let mut permissions: Vec<String> = Vec::new();
+    // A name is a role or a permission, never both: an attribute's "`x` is a role, not a
+    // permission" depends on it, and so does a reader of the policy.
+    let shared_name = |ident: &syn::Ident, errors: &mut Errors| {
+        let name = ident.to_string();
+        let shared = role_ids.contains_key(&name);
+        if shared {
+            errors.push(
+                ident,
+                format!("`{name}` is already a role's name; give the permission a name of its own"),
+            );
+        }
+        shared
+    };
     for ident in input.permissions.iter().flatten() {
         let name = ident.to_string();
+        if shared_name(ident, &mut errors) {
+            continue;
+        }
         if permissions.contains(&name) {
             errors.push(ident, format!("permission `{name}` is declared more than once"));
         } else {
@@ -96,6 +113,9 @@ pub(crate) fn validate(input: &PolicyInput) -> syn::Result<ValidPolicy> {
                 Term::Permissions(names) => {
                     for ident in names {
                         let name = ident.to_string();
+                        if !explicit && shared_name(ident, &mut errors) {
+                            continue;
+                        }
                         let index = match permissions.iter().position(|p| *p == name) {
                             Some(i) => i,
                             None if explicit => {
@@ -113,11 +133,14 @@ pub(crate) fn validate(input: &PolicyInput) -> syn::Result<ValidPolicy> {
                                 continue;
                             }
                             None => {
-                                permissions.push(name);
+                                permissions.push(name.clone());
                                 permissions.len() - 1
                             }
                         };
-                        if !role.permissions.contains(&index) {
+                        if role.permissions.contains(&index) {
+                            errors
+                                .push(ident, format!("role `{}` grants `{name}` twice", role.name));
+                        } else {
                             role.permissions.push(index);
                         }
                     }

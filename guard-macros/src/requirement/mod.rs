@@ -30,7 +30,8 @@ impl Kind {
     }
 }
 
-/// `impl HandlerRequirement for #target`, with the wrappers of its checks.
+/// `impl HandlerRequirement for #target`. Its checks are called through the wrappers
+/// [`check_wrappers`] emits, which the caller places in an enclosing scope.
 pub(crate) fn expand(
     args: &Args,
     kind: Kind,
@@ -38,7 +39,7 @@ pub(crate) fn expand(
     krate: &Path,
     target: &Ident,
 ) -> syn::Result<TokenStream> {
-    let mut expander = Expander { policy, krate, checks: Vec::new(), errors: Errors::default() };
+    let mut expander = Expander { policy, krate, checks: 0, errors: Errors::default() };
     let mut parts: Vec<TokenStream> = Vec::new();
     if kind == Kind::ApiKey {
         parts.push(quote!(#krate::__private::Requirement::ApiKey));
@@ -53,17 +54,56 @@ pub(crate) fn expand(
         _ => quote!(#krate::__private::Requirement::All(&[#(#parts),*])),
     };
     let fingerprint = policy.map_or(0, |p| p.fingerprint);
-    let checks = &expander.checks;
-    let implementation = impl_requirement(krate, target, requirement, fingerprint);
-    // One item, so that the handler's `#[cfg]` covers all of it; the wrappers live in its
-    // anonymous scope, where their names cannot collide with anything of the user's.
-    Ok(quote!(const _: () = { #(#checks)* #implementation };))
+    Ok(impl_requirement(krate, target, requirement, fingerprint))
+}
+
+/// One wrapper per `check`, numbered in the order [`expand`] meets them, with the one
+/// signature a `Requirement` holds, around the application's sync or async function: a
+/// function of another signature fails here, pointing at its path.
+///
+/// They are emitted by the attribute itself, in the handler's scope, so the path resolves
+/// exactly as the user wrote it, whatever the policy's module brings into scope.
+pub(crate) fn check_wrappers(args: &Args, krate: &Path) -> Vec<TokenStream> {
+    fn walk<'a>(expr: &'a Expr, paths: &mut Vec<&'a Path>) {
+        match expr {
+            Expr::Check(path) => paths.push(path),
+            Expr::Any(list) | Expr::All(list) => list.iter().for_each(|e| walk(e, paths)),
+            Expr::Roles(_) | Expr::Permissions(_) => {}
+        }
+    }
+    let mut paths = Vec::new();
+    args.exprs.iter().for_each(|e| walk(e, &mut paths));
+    // The parameters are unhygienic to the user's tokens: `check = parts` names the user's
+    // `parts`, not this one.
+    let principal = Ident::new("principal", Span::mixed_site());
+    let parts = Ident::new("parts", Span::mixed_site());
+    paths
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let wrapper = check_wrapper(i);
+            // Spanned on the path, so a function of the wrong signature is reported there.
+            let run_check = quote_spanned!(path.span()=> #krate::__private::run_check);
+            quote! {
+                fn #wrapper<'a>(
+                    #principal: &'a #krate::__private::CorePrincipal,
+                    #parts: &'a #krate::__private::Parts,
+                ) -> #krate::__private::BoxFuture<'a, bool> {
+                    #run_check(#path, #principal, #parts)
+                }
+            }
+        })
+        .collect()
+}
+
+fn check_wrapper(i: usize) -> Ident {
+    format_ident!("__guard_check_{}", i)
 }
 
 struct Expander<'a> {
     policy: Option<&'a ValidPolicy>,
     krate: &'a Path,
-    checks: Vec<TokenStream>,
+    checks: usize,
     errors: Errors,
 }
 
@@ -91,26 +131,12 @@ impl Expander<'_> {
         }
     }
 
-    /// A wrapper with the one signature a `Requirement` holds, around the application's sync
-    /// or async function; a function of another signature fails here, pointing at its path.
+    /// A reference to the wrapper [`check_wrappers`] emits for this check.
     fn check(&mut self, path: &Path) -> TokenStream {
         let krate = self.krate;
-        let wrapper = format_ident!("__guard_check_{}", self.checks.len());
+        let wrapper = check_wrapper(self.checks);
+        self.checks += 1;
         let name = quote!(#path).to_string().replace(' ', "");
-        // The parameters are unhygienic to the user's tokens: `check = parts` names the
-        // user's `parts`, not this one.
-        let principal = Ident::new("principal", Span::mixed_site());
-        let parts = Ident::new("parts", Span::mixed_site());
-        // Spanned on the path, so a function of the wrong signature is reported there.
-        let run_check = quote_spanned!(path.span()=> #krate::__private::run_check);
-        self.checks.push(quote! {
-            fn #wrapper<'a>(
-                #principal: &'a #krate::__private::CorePrincipal,
-                #parts: &'a #krate::__private::Parts,
-            ) -> #krate::__private::BoxFuture<'a, bool> {
-                #run_check(#path, #principal, #parts)
-            }
-        });
         quote!(#krate::__private::Requirement::Check(#krate::__private::Check::new(#name, #wrapper)))
     }
 
@@ -120,24 +146,61 @@ impl Expander<'_> {
             return bitset(self.krate, &[]);
         };
         let mut found = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
         for lit in names {
             let name = lit.value();
-            let index = if what == "role" { policy.role(&name) } else { policy.permission(&name) };
-            match index {
-                Some(i) => found.push(i),
-                None => {
-                    let declared: Vec<&str> = if what == "role" {
-                        policy.role_names().collect()
-                    } else {
-                        policy.permission_names().collect()
-                    };
-                    let help = suggest::help(&name, what, declared.iter().copied());
-                    self.errors.push(lit, format!("unknown {what} `{name}`; {help}"));
-                }
+            if seen.contains(&name) {
+                self.errors.push(lit, format!("{what} `{name}` is listed twice"));
+                continue;
+            }
+            seen.push(name.clone());
+            match lookup(policy, &name, what) {
+                Ok(i) => found.push(i),
+                Err(message) => self.errors.push(lit, message),
             }
         }
         bitset(self.krate, &found)
     }
+}
+
+/// The index of role (or permission) `name`, or the error that says what it is instead: an
+/// empty name, the other kind of name, or a typo of either kind.
+fn lookup(policy: &ValidPolicy, name: &str, what: &str) -> Result<usize, String> {
+    let is_role = what == "role";
+    let (own, other) = if is_role {
+        (policy.role(name), policy.permission(name))
+    } else {
+        (policy.permission(name), policy.role(name))
+    };
+    if let Some(i) = own {
+        return Ok(i);
+    }
+    let (other_what, other_key) =
+        if is_role { ("permission", "permissions") } else { ("role", "roles") };
+    if name.trim().is_empty() {
+        return Err(format!("a {what} name cannot be empty"));
+    }
+    if other.is_some() {
+        return Err(format!(
+            "`{name}` is a {other_what}, not a {what}: write `{other_key} = \"{name}\"`"
+        ));
+    }
+    let (declared, others): (Vec<&str>, Vec<&str>) = if is_role {
+        (policy.role_names().collect(), policy.permission_names().collect())
+    } else {
+        (policy.permission_names().collect(), policy.role_names().collect())
+    };
+    let help = match suggest::closest(name, declared.iter().copied()) {
+        None => match suggest::closest(name, others.iter().copied()) {
+            Some(near) => format!(
+                "did you mean the {other_what} `{near}` (`{other_key} = \"{near}\"`)? ({})",
+                suggest::declared(what, &declared)
+            ),
+            None => suggest::help(name, what, declared.iter().copied()),
+        },
+        Some(_) => suggest::help(name, what, declared.iter().copied()),
+    };
+    Err(format!("unknown {what} `{name}`; {help}"))
 }
 
 /// `impl HandlerRequirement for #target`.

@@ -150,9 +150,14 @@ fn items(
             }
             _ => {
                 let expected = if top { KEYS } else { NESTED_KEYS };
+                let candidates = ["roles", "permissions", "check", "any", "all", "policy", "crate"];
+                let hint = match crate::suggest::closest(&name, candidates) {
+                    Some(near) => format!("did you mean `{near}`? "),
+                    None => String::new(),
+                };
                 return Err(syn::Error::new(
                     key_span,
-                    format!("unknown argument `{name}`; expected {expected}"),
+                    format!("unknown argument `{name}`; {hint}expected {expected}"),
                 ));
             }
         }

@@ -1,0 +1,5 @@
+guard_axum::policy! {
+    permissions { view_reports }
+}
+
+fn main() {}

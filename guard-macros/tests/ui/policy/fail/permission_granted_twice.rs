@@ -1,0 +1,7 @@
+guard_axum::policy! {
+    roles {
+        viewer: [view_reports, view_reports],
+    }
+}
+
+fn main() {}

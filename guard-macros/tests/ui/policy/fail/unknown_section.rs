@@ -1,0 +1,7 @@
+guard_axum::policy! {
+    role {
+        viewer: [view_reports],
+    }
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use guard_axum::protected;
+
+#[protected(check = is_owner)]
+async fn page() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use guard_axum::protected;
+
+#[protected(roles = "admin")]
+async fn page() {}
+
+fn main() {}
