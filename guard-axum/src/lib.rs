@@ -50,6 +50,8 @@ mod check;
 mod extract;
 mod guard;
 mod layer;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod rejection;
 pub mod routes;
 

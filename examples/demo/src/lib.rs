@@ -5,9 +5,12 @@
 use axum::extract::Path;
 use axum::http::request::Parts;
 use axum::response::Html;
-use axum::routing::get;
 use axum::{Json, Router};
+use guard_axum::openapi::routes;
 use guard_axum::{Guard, GuardBuilder, GuardError, Principal, api_key, protected};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
 
 guard_axum::policy! {
     roles {
@@ -29,26 +32,40 @@ pub fn configure(builder: GuardBuilder) -> GuardBuilder {
     builder.admin_permission("manage_keys").sessions().bearer_tokens()
 }
 
-/// The demo's routes, guarded by `guard`.
+/// The demo's routes, guarded by `guard`, with their OpenAPI document at `/openapi.json` and
+/// Swagger UI at `/docs`.
 pub fn app(guard: &Guard) -> Router {
-    Router::new()
-        .route("/", get(index))
-        .route("/secure", get(secure))
-        .route("/admin", get(admin))
-        .route("/me", get(me))
-        .route("/reports", get(reports))
-        .route("/notes/{owner}", get(notes))
-        .route("/dashboard", get(dashboard))
+    let (routes, api) = OpenApiRouter::with_openapi(Document::openapi())
+        .routes(routes!(index))
+        .routes(routes!(secure))
+        .routes(routes!(admin))
+        .routes(routes!(me))
+        .routes(routes!(reports))
+        .routes(routes!(notes))
+        .routes(routes!(dashboard))
+        .split_for_parts();
+    let api = guard.openapi(api, "/auth");
+    routes
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .nest("/auth", guard.admin_router().merge(guard.auth_router()))
         .layer(guard.layer())
 }
 
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "guard demo",
+    description = "Public, API-key and role-protected routes; each lock comes from the route's guard attribute."
+))]
+struct Document;
+
+#[utoipa::path(get, path = "/", responses((status = 200, description = "What the demo serves", body = String)))]
 async fn index() -> &'static str {
     "guard demo: GET /secure needs an API key, GET /admin an admin, GET /me shows who you are;\n\
      people log in at /auth/login (a page) or get a token from POST /auth/token\n"
 }
 
 /// A page for people: log in at `/auth/login?next=/dashboard` to see it.
+#[utoipa::path(get, path = "/dashboard", responses((status = 200, description = "A welcome page", body = String, content_type = "text/html")))]
 #[protected]
 async fn dashboard(who: Principal) -> Html<String> {
     let name = who.name().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
@@ -58,21 +75,29 @@ async fn dashboard(who: Principal) -> Html<String> {
     ))
 }
 
+/// Needs any valid API key.
+#[utoipa::path(get, path = "/secure", responses((status = 200, description = "The key was valid", body = String)))]
 #[api_key]
 async fn secure() -> &'static str {
     "you presented a valid API key\n"
 }
 
+/// Needs the `admin` role.
+#[utoipa::path(get, path = "/admin", responses((status = 200, description = "A greeting for an admin", body = String)))]
 #[protected(roles = "admin")]
 async fn admin(who: Principal) -> String {
     format!("hello {}, you are an admin\n", who.name())
 }
 
+/// The caller.
+#[utoipa::path(get, path = "/me", responses((status = 200, description = "The caller", body = Principal)))]
 #[protected]
 async fn me(who: Principal) -> Json<Principal> {
     Json(who)
 }
 
+/// Needs the `view_reports` permission.
+#[utoipa::path(get, path = "/reports", responses((status = 200, description = "The reports", body = String)))]
 #[protected(permissions = "view_reports")]
 async fn reports(who: Principal) -> String {
     format!("reports for {}: all green\n", who.name())
@@ -80,6 +105,12 @@ async fn reports(who: Principal) -> String {
 
 /// `/notes/{owner}`: the owner's own notes; admins may read anyone's. The owner is a
 /// principal id (an API key's id): unique and stable, unlike a display name.
+#[utoipa::path(
+    get,
+    path = "/notes/{owner}",
+    params(("owner" = String, Path, description = "The owner's principal id")),
+    responses((status = 200, description = "The notes", body = String))
+)]
 #[protected(any(roles = "admin", check = is_owner))]
 async fn notes(Path(owner): Path<String>) -> String {
     format!("notes of {owner}\n")

@@ -35,6 +35,8 @@ pub struct GuardBuilder {
     trusted_proxies: Vec<IpNet>,
     #[cfg(feature = "postgres")]
     postgres: Option<guard_postgres::PostgresConfig>,
+    #[cfg(feature = "openapi")]
+    hide_docs: Option<bool>,
 }
 
 impl GuardBuilder {
@@ -51,6 +53,8 @@ impl GuardBuilder {
             trusted_proxies: Vec::new(),
             #[cfg(feature = "postgres")]
             postgres: None,
+            #[cfg(feature = "openapi")]
+            hide_docs: None,
         }
     }
 
@@ -63,7 +67,20 @@ impl GuardBuilder {
         if self.postgres.is_none() {
             self.postgres = Some(guard_postgres::PostgresConfig::from_env()?);
         }
+        #[cfg(feature = "openapi")]
+        if self.hide_docs.is_none() {
+            self.hide_docs = crate::openapi::hide_docs_from_env()?;
+        }
         Ok(self)
+    }
+
+    /// Leaves the admin and auth routes out of [`Guard::openapi`]'s document (feature
+    /// `openapi`; `GUARD_HIDE_DOCS=1` does the same). The application's own routes keep their
+    /// locks.
+    #[cfg(feature = "openapi")]
+    pub fn hide_docs(mut self, hide: bool) -> Self {
+        self.hide_docs = Some(hide);
+        self
     }
 
     /// The redb file (default `guard.redb`).
@@ -337,6 +354,8 @@ impl GuardBuilder {
                 error_hook: self.error_hook,
                 logins: self.logins.methods(jwt),
                 proxies: TrustedProxies::new(self.trusted_proxies),
+                #[cfg(feature = "openapi")]
+                hide_docs: self.hide_docs.unwrap_or(false),
             }),
         })
     }

@@ -60,6 +60,8 @@ struct Inner {
     error_hook: Option<ErrorHook>,
     logins: LoginMethods,
     proxies: TrustedProxies,
+    #[cfg(feature = "openapi")]
+    hide_docs: bool,
 }
 
 impl std::fmt::Debug for Guard {
@@ -155,6 +157,12 @@ impl Guard {
     }
 
     /// The login methods this guard offers.
+    /// Whether the admin and auth routes stay out of the OpenAPI document.
+    #[cfg(feature = "openapi")]
+    pub(crate) fn hide_docs(&self) -> bool {
+        self.inner.hide_docs
+    }
+
     pub(crate) fn logins(&self) -> &LoginMethods {
         &self.inner.logins
     }
