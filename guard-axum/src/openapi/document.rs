@@ -24,10 +24,13 @@ const OAUTH2_SCHEME: &str = "OAuth2Password";
 /// `GUARD_HIDE_DOCS`: `1`/`true`/`yes` hide the guard's routes, `0`/`false`/`no` (or unset)
 /// show them.
 pub(crate) fn hide_docs_from_env() -> Result<Option<bool>, ConfigError> {
-    let Some(value) = std::env::var_os("GUARD_HIDE_DOCS") else {
+    parse_hide_docs(std::env::var_os("GUARD_HIDE_DOCS").map(|v| v.to_string_lossy().into_owned()))
+}
+
+fn parse_hide_docs(value: Option<String>) -> Result<Option<bool>, ConfigError> {
+    let Some(value) = value else {
         return Ok(None);
     };
-    let value = value.to_string_lossy().into_owned();
     match value.trim().to_ascii_lowercase().as_str() {
         "" | "0" | "false" | "no" => Ok(Some(false)),
         "1" | "true" | "yes" => Ok(Some(true)),
@@ -384,6 +387,17 @@ fn object_in<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hide_switch_reads_yes_and_no_and_refuses_the_rest() {
+        assert_eq!(parse_hide_docs(None).unwrap(), None);
+        assert_eq!(parse_hide_docs(Some("1".into())).unwrap(), Some(true));
+        assert_eq!(parse_hide_docs(Some(" TRUE ".into())).unwrap(), Some(true));
+        assert_eq!(parse_hide_docs(Some("no".into())).unwrap(), Some(false));
+        assert_eq!(parse_hide_docs(Some(String::new())).unwrap(), Some(false));
+        let error = parse_hide_docs(Some("maybe".into())).unwrap_err().to_string();
+        assert!(error.starts_with("GUARD_HIDE_DOCS=\"maybe\" is invalid"), "{error}");
+    }
 
     /// utoipa reads back every part of the guard's own routes' document.
     #[test]
