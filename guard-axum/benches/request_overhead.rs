@@ -111,7 +111,10 @@ fn main() {
         (session.expose().to_owned(), token.expose().to_owned())
     });
     let keyed_with = ("x-api-key", key.clone());
-    let arm = |name, router, credential| Arm { name, router, credential };
+    // `with_state` turns the handlers into routes once, as `axum::serve` does: a `Router<()>`
+    // called as a service without it would build them, and apply the layers, per request.
+    let arm =
+        |name, router: Router, credential| Arm { name, router: router.with_state(()), credential };
     let guarded = |handler| Router::new().route("/", handler).layer(guard.layer());
     let mut arms = vec![
         arm("bare handler", Router::new().route("/", get(bare)), keyed_with.clone()),

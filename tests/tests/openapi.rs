@@ -163,7 +163,8 @@ async fn the_document_validates_and_the_demo_answers_as_it_says() {
     let examples = std::env::var("SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "15".into());
     for credentials in [None, Some(format!("X-API-Key: {key}"))] {
         let mut run = Command::new(&schemathesis);
-        run.args(["run", &server.url("/openapi.json"), "--max-examples", &examples, "--seed", "1"])
+        // Its cache goes where it runs: the temporary directory, not the checkout.
+        run.current_dir(dir.path()).args(["run", &server.url("/openapi.json"), "--max-examples", &examples, "--seed", "1"])
             .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance"])
             .args(["--phases", "examples,coverage,fuzzing", "--suppress-health-check", "all"])
             .args(["--report-dir", &dir.path().join("schemathesis").display().to_string()]);

@@ -88,8 +88,9 @@ pub(crate) async fn resolve(parts: &mut Parts) -> Result<Principal, Rejection> {
         return resolved.result.clone();
     }
     let guard = &auth.guard;
-    let client = guard.client(parts);
-    let request = AuthRequest::new(parts, client, guard.core().context());
+    // Only logins ask for the client's address (to throttle by it): most requests never look.
+    let client = |head: &Parts| guard.client(head);
+    let request = AuthRequest::with_client_from(parts, &client, guard.core().context());
     let outcome = match guard.chain().begin(&request) {
         Progress::Decided(outcome) => outcome,
         waiting => guard.chain().finish(waiting, &request).await,

@@ -21,8 +21,8 @@
 
 use std::borrow::Cow;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -80,14 +80,30 @@ impl AuthContext {
 /// One request, as authenticators see it. The time is read at most once, when an
 /// authenticator first asks for it, and is the time every authenticator decides at and every
 /// use is recorded at.
-#[derive(Debug)]
 pub struct AuthRequest<'a> {
     head: &'a Parts,
-    client: Option<IpAddr>,
+    client: Client<'a>,
     context: &'a AuthContext,
     /// [`NOT_READ`] until read. Atomic only because the request is shared with the futures of
     /// authenticators that answer later.
     now: AtomicI64,
+}
+
+/// Where the client's address comes from: known, or found when first asked for (only logins
+/// need it, so most requests never look).
+enum Client<'a> {
+    Known(Option<IpAddr>),
+    Lazy { find: &'a (dyn Fn(&Parts) -> Option<IpAddr> + Sync), found: OnceLock<Option<IpAddr>> },
+}
+
+impl std::fmt::Debug for AuthRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthRequest")
+            .field("method", &self.head.method)
+            .field("uri", &self.head.uri)
+            .field("client", &self.client())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The time was not read yet.
@@ -96,6 +112,17 @@ const NOT_READ: Timestamp = i64::MIN;
 impl<'a> AuthRequest<'a> {
     /// The request with head `head` from `client`.
     pub fn new(head: &'a Parts, client: Option<IpAddr>, context: &'a AuthContext) -> Self {
+        AuthRequest { head, client: Client::Known(client), context, now: AtomicI64::new(NOT_READ) }
+    }
+
+    /// The request with head `head`, whose client's address `find` gives when an
+    /// authenticator first asks for it (most never do).
+    pub fn with_client_from(
+        head: &'a Parts,
+        find: &'a (dyn Fn(&Parts) -> Option<IpAddr> + Sync),
+        context: &'a AuthContext,
+    ) -> Self {
+        let client = Client::Lazy { find, found: OnceLock::new() };
         AuthRequest { head, client, context, now: AtomicI64::new(NOT_READ) }
     }
 
@@ -112,7 +139,10 @@ impl<'a> AuthRequest<'a> {
     /// The client's address, where the server knows it: its peer's, or, behind a reverse
     /// proxy the application trusts, the address the proxy forwarded.
     pub fn client(&self) -> Option<IpAddr> {
-        self.client
+        match &self.client {
+            Client::Known(client) => *client,
+            Client::Lazy { find, found } => *found.get_or_init(|| find(self.head)),
+        }
     }
 
     /// The policy.
