@@ -16,7 +16,7 @@ use crate::authz::{Grants, Policy, PolicySpec};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{
     DEFAULT_DB_PATH, DEFAULT_KEY_TTL_DAYS, DbLocation, EnvConfig, MAX_TTL_DAYS,
-    MIN_ADMIN_SECRET_LEN,
+    admin_secret_weakness,
 };
 use crate::credentials::admin_secret::{self, AdminGate};
 use crate::credentials::api_key::{KeyRing, KeyRingConfig};
@@ -192,8 +192,8 @@ impl Core {
             None => CredentialFormat::default(),
         };
         let configured_secret = settings.admin_secret.or(env.admin_secret);
-        if configured_secret.as_ref().is_some_and(|s| s.len() < MIN_ADMIN_SECRET_LEN) {
-            return Err(Error::WeakAdminSecret);
+        if let Some(weakness) = configured_secret.as_deref().and_then(admin_secret_weakness) {
+            return Err(Error::WeakAdminSecret(weakness));
         }
         let choice = settings.store.or_else(|| env.db.map(StoreChoice::from));
         let choice = choice.unwrap_or_else(|| StoreChoice::File(PathBuf::from(DEFAULT_DB_PATH)));

@@ -13,6 +13,30 @@ pub const MAX_TTL_DAYS: u32 = 36_500;
 /// The shortest admin secret accepted, in code or in `GUARD_ADMIN_SECRET`.
 pub const MIN_ADMIN_SECRET_LEN: usize = 16;
 
+/// The fewest different characters an admin secret may have: `aaaaaaaaaaaaaaaa` is 16
+/// characters long and guessed at once.
+pub const MIN_ADMIN_SECRET_DISTINCT: usize = 8;
+
+/// Why a configured admin secret cannot be used, if it cannot: too short, too repetitive, or
+/// holding what an `X-Admin-Secret` header cannot carry as written (spaces at either end,
+/// which HTTP strips, or anything but visible ASCII), so that it could never be presented.
+pub fn admin_secret_weakness(secret: &str) -> Option<&'static str> {
+    let distinct = secret.chars().collect::<std::collections::HashSet<_>>().len();
+    if secret.trim() != secret {
+        Some(
+            "has spaces at either end, which HTTP strips from a header: it could never be presented",
+        )
+    } else if !secret.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        Some("holds characters a header cannot carry as written: use visible ASCII")
+    } else if secret.len() < MIN_ADMIN_SECRET_LEN {
+        Some("is shorter than 16 characters")
+    } else if distinct < MIN_ADMIN_SECRET_DISTINCT {
+        Some("repeats too few characters (fewer than 8 different ones) to resist guessing")
+    } else {
+        None
+    }
+}
+
 /// Default lifetime of a new API key, in days.
 pub const DEFAULT_KEY_TTL_DAYS: u32 = 15;
 
@@ -106,11 +130,11 @@ impl EnvConfig {
             ),
         };
         let admin_secret = non_empty("GUARD_ADMIN_SECRET");
-        if admin_secret.as_ref().is_some_and(|s| s.len() < MIN_ADMIN_SECRET_LEN) {
+        if admin_secret.as_deref().and_then(admin_secret_weakness).is_some() {
             return Err(ConfigError::Invalid {
                 name: "GUARD_ADMIN_SECRET",
                 value: "<redacted>".into(),
-                expected: "at least 16 characters",
+                expected: "16 visible ASCII characters or more, 8 of them different, no spaces at either end",
             });
         }
         Ok(EnvConfig {
@@ -146,5 +170,10 @@ mod tests {
         assert!(env(&[("GUARD_KEY_TTL_DAYS", "0")]).is_err());
         let err = env(&[("GUARD_ADMIN_SECRET", "short")]).unwrap_err();
         assert!(!err.to_string().contains("short"), "the secret is never echoed");
+        for weak in ["aaaaaaaaaaaaaaaaaaaa", " a-long-enough-secret", "a-long-enough-secret\u{e9}"]
+        {
+            let err = env(&[("GUARD_ADMIN_SECRET", weak)]).unwrap_err().to_string();
+            assert!(err.contains("8 of them different"), "{weak:?}: {err}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The umbrella error: everything that can stop a guard from being assembled.
 
 use crate::authz::PolicyError;
-use crate::config::{ConfigError, MAX_TTL_DAYS, MIN_ADMIN_SECRET_LEN};
+use crate::config::{ConfigError, MAX_TTL_DAYS};
 use crate::credentials::admin_secret::AdminSecretError;
 use crate::credentials::format::InvalidPrefix;
 use crate::credentials::password::PasswordError;
@@ -44,9 +44,10 @@ pub enum Error {
         /// The one registered second.
         second: String,
     },
-    /// The admin secret set in code is too short to resist guessing.
-    #[error("the admin secret must be at least {MIN_ADMIN_SECRET_LEN} characters")]
-    WeakAdminSecret,
+    /// The admin secret set in code cannot be used: it says why (too short, too repetitive,
+    /// or not something a header carries as written).
+    #[error("the admin secret {0}")]
+    WeakAdminSecret(&'static str),
     /// The JWT configuration cannot be used.
     #[error("JWT: {0}")]
     Jwt(String),

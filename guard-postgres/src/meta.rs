@@ -42,4 +42,32 @@ impl MetaStore for PostgresStore {
         })
         .await
     }
+
+    async fn replace_meta(
+        &self,
+        name: String,
+        expected: Vec<u8>,
+        value: Vec<u8>,
+    ) -> Result<bool, StoreError> {
+        self.run(move |pool, writing| async move {
+            let mut txn = pool.begin().await.map_err(store_error)?;
+            // The row is locked by the update: of two concurrent replacements of one value,
+            // the second sees the first's and matches nothing.
+            let replaced = sqlx::query("UPDATE meta SET value = $3 WHERE name = $1 AND value = $2")
+                .bind(&name)
+                .bind(&expected)
+                .bind(&value)
+                .execute(&mut *txn)
+                .await
+                .map_err(store_error)?
+                .rows_affected()
+                == 1;
+            if replaced {
+                notify(&mut txn, &writing, "meta").await?;
+            }
+            txn.commit().await.map_err(store_error)?;
+            Ok(replaced)
+        })
+        .await
+    }
 }

@@ -360,11 +360,27 @@ async fn admin_access_by_secret_or_by_permission_never_falls_through() {
     assert_eq!(rotate.send().await.unwrap().status(), 403);
     server.stop().await.unwrap();
 
-    let weak = Guard::builder(&demo::POLICY)
-        .database(dir.path().join("weak.redb"))
-        .admin_secret("hunter2")
-        .build();
-    assert!(matches!(weak, Err(guard_axum::GuardError::WeakAdminSecret)));
+    // Secrets that cannot protect anything, or could never be presented, are refused at build.
+    for (weak, why) in [
+        ("hunter2", "shorter than 16"),
+        ("aaaaaaaaaaaaaaaa", "too few characters"),
+        ("abababababababababab", "too few characters"),
+        (" correct horse battery staple", "spaces at either end"),
+        ("correct horse battery staple\t", "spaces at either end"),
+        ("correct horse battery stäple", "visible ASCII"),
+    ] {
+        let built = Guard::builder(&demo::POLICY)
+            .database(dir.path().join("weak.redb"))
+            .admin_secret(weak)
+            .build();
+        match built {
+            Err(error @ guard_axum::GuardError::WeakAdminSecret(_)) => {
+                assert!(error.to_string().contains(why), "{weak:?}: {error}");
+                assert!(!error.to_string().contains(weak.trim()), "the secret is not shown");
+            }
+            other => panic!("{weak:?} was not refused: {:?}", other.map(|_| ())),
+        }
+    }
 }
 
 #[tokio::test]
@@ -518,5 +534,126 @@ async fn a_generated_admin_secret_is_shown_once_kept_and_rotatable() {
         .await
         .unwrap();
     assert_eq!(response.status(), 409);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn answers_that_carry_a_secret_are_never_cached() {
+    let (_dir, _clock, _guard, server, client) = start().await;
+    let no_store = |response: &reqwest::Response| {
+        let header = |name: &str| {
+            response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        };
+        header("cache-control").as_deref() == Some("no-store")
+            && header("pragma").as_deref() == Some("no-cache")
+    };
+
+    // A new key.
+    let created = client
+        .post(server.url("/auth/keys"))
+        .header("x-admin-secret", ADMIN_SECRET)
+        .json(&json!({"name": "ci", "roles": ["viewer"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert!(no_store(&created), "{:?}", created.headers());
+
+    // A new admin secret.
+    let rotated = client
+        .post(server.url("/auth/admin-secret/rotate"))
+        .header("x-admin-secret", ADMIN_SECRET)
+        .send()
+        .await
+        .unwrap();
+    // The test's secret is configured in code, so it cannot be replaced: 409, and still a
+    // secret-free answer. A generated one is rotated below.
+    assert_eq!(rotated.status(), 409);
+
+    let dir = tempfile::tempdir().unwrap();
+    let generated = Guard::builder(&demo::POLICY)
+        .database(dir.path().join("g.redb"))
+        .on_generated_admin_secret(|_| {})
+        .build()
+        .unwrap();
+    let secret = generated.rotate_admin_secret().await.unwrap().expose().to_owned();
+    let other = TestServer::start(demo::app(&generated)).await.unwrap();
+    let rotated = client
+        .post(other.url("/auth/admin-secret/rotate"))
+        .header("x-admin-secret", &secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), 200);
+    assert!(no_store(&rotated), "{:?}", rotated.headers());
+    other.stop().await.unwrap();
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn of_concurrent_rotations_with_one_secret_exactly_one_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let guard = Guard::builder(&demo::POLICY)
+        .database(dir.path().join("g.redb"))
+        .on_generated_admin_secret(|_| {})
+        .build()
+        .unwrap();
+    let secret = guard.rotate_admin_secret().await.unwrap().expose().to_owned();
+    let server = TestServer::start(demo::app(&guard)).await.unwrap();
+    let client = client();
+    let mut rotations = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let request = client
+            .post(server.url("/auth/admin-secret/rotate"))
+            .header("x-admin-secret", &secret)
+            .send();
+        rotations.spawn(async move {
+            let response = request.await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        });
+    }
+    let answers = rotations.join_all().await;
+    let won: Vec<&Value> = answers.iter().filter(|(s, _)| *s == 200).map(|(_, b)| b).collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    assert!(answers.iter().all(|(s, _)| *s == 200 || *s == 409), "{answers:?}");
+    let new_secret = won[0]["admin_secret"].as_str().unwrap();
+    let keys = |secret: &str| {
+        client.get(server.url("/auth/keys")).header("x-admin-secret", secret.to_owned()).send()
+    };
+    assert_eq!(keys(new_secret).await.unwrap().status(), 200, "the winner's secret works");
+    assert_eq!(keys(&secret).await.unwrap().status(), 401, "the old one does not");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn names_that_would_display_misleadingly_are_refused_and_errors_stay_short() {
+    let (_dir, _clock, _guard, server, client) = start().await;
+    for name in ["invoice\u{202E}fdp.exe", "ad\u{200D}min", "\u{2066}ops\u{2069}", "a\u{200B}b"] {
+        let (status, body) =
+            admin(&client, &server, Method::POST, "/auth/keys", Some(json!({"name": name}))).await;
+        assert_eq!(status, 422, "{name:?}: {body}");
+        let (status, body) = admin(
+            &client,
+            &server,
+            Method::POST,
+            "/auth/users",
+            Some(json!({"name": name, "password": "correct horse battery"})),
+        )
+        .await;
+        assert_eq!(status, 422, "{name:?}: {body}");
+    }
+    let (status, listed) = admin(&client, &server, Method::GET, "/auth/keys", None).await;
+    assert_eq!((status, listed["keys"].as_array().map(Vec::len)), (200, Some(0)), "nothing made");
+
+    // Thousands of unknown role names, one of them 10 000 characters long: a short answer.
+    let mut roles: Vec<String> = (0..3000).map(|n| format!("role{n}")).collect();
+    roles.insert(0, "x".repeat(10_000));
+    let (status, body) =
+        admin(&client, &server, Method::POST, "/auth/keys", Some(json!({"roles": roles}))).await;
+    assert_eq!(status, 422);
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.len() < 1_000, "{} bytes: {detail}", detail.len());
+    assert!(detail.contains("and 2996 more"), "{detail}");
     server.stop().await.unwrap();
 }

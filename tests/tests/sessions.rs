@@ -147,6 +147,26 @@ async fn idle_and_absolute_timeouts_are_enforced_by_the_server() {
     clock.advance(31 * MINUTE);
     assert_eq!(get(&client, &server, "/auth/me", &idle).await.0, 401, "idle too long");
 
+    // A request refused (cross-site, changing something) is no activity: it does not keep
+    // the session alive.
+    let (_, refused, _) = login(&client, &server, "ann", "correct horse battery").await.unwrap();
+    let refused = refused.unwrap();
+    clock.advance(29 * MINUTE);
+    let cross_site = client
+        .post(server.url("/auth/logout"))
+        .header("cookie", &refused)
+        .header("origin", "https://elsewhere.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    clock.advance(2 * MINUTE);
+    assert_eq!(
+        get(&client, &server, "/auth/me", &refused).await.0,
+        401,
+        "31 minutes since its last admitted use"
+    );
+
     // Absolute: 12 hours after login, however used.
     let (_, busy, _) = login(&client, &server, "ann", "correct horse battery").await.unwrap();
     let busy = busy.unwrap();

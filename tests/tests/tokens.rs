@@ -144,7 +144,10 @@ async fn token_endpoint_errors_are_in_rfc_6749_form() {
         .await
         .unwrap();
     assert_eq!(json.status(), 400);
-    assert_eq!(json.json::<Value>().await.unwrap()["error"], "invalid_request");
+    let refused = json.json::<Value>().await.unwrap();
+    assert_eq!(refused["error"], "invalid_request");
+    let said = refused["error_description"].as_str().unwrap();
+    assert!(said.contains("must be a form") && !said.contains("JSON or"), "{said}");
     let huge = client
         .post(server.url("/auth/token"))
         .header("content-type", "application/x-www-form-urlencoded")

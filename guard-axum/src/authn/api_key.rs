@@ -60,6 +60,12 @@ impl ApiKeyAuthenticator {
             Err(KeyRejection::Expired(entry)) => {
                 Outcome::Rejected(Rejected::of("expired API key", entry, UsageOutcome::Expired))
             }
+            // Its owner was disabled (which revokes its keys) or deleted: counted as revoked.
+            Err(KeyRejection::OwnerGone(entry)) => Outcome::Rejected(Rejected::of(
+                "API key whose owner is disabled or gone",
+                entry,
+                UsageOutcome::Revoked,
+            )),
             Err(KeyRejection::Malformed) => Outcome::rejected("malformed API key"),
             Err(_) => Outcome::rejected("unknown API key"),
         }

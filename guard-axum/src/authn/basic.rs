@@ -67,11 +67,15 @@ impl Authenticator for BasicAuthenticator {
                 Err(LoginError::Throttled { retry_after }) => Outcome::Throttled {
                     retry_after: Duration::from_secs(u64::try_from(retry_after).unwrap_or(1)),
                 },
-                Err(LoginError::Busy) => Outcome::Throttled { retry_after: Duration::from_secs(1) },
-                Err(LoginError::Unavailable) => {
+                // The server could not check it: not the caller's fault, so not a 401.
+                Err(LoginError::Busy | LoginError::Unavailable) => {
                     Outcome::Unavailable { retry_after: Duration::from_secs(1) }
                 }
-                Err(_) => Outcome::rejected("wrong user name or password"),
+                Err(LoginError::Invalid) => Outcome::rejected("wrong user name or password"),
+                Err(error) => {
+                    tracing::error!(%error, "a Basic credential could not be checked");
+                    Outcome::Unavailable { retry_after: Duration::from_secs(1) }
+                }
             }
         })
     }

@@ -32,13 +32,15 @@ impl SessionAuthenticator {
             Ok(None) => return Outcome::NotMine,
             Err(()) => return Outcome::rejected("more than one session cookie"),
         };
-        match self.issued.verify(IssuedKind::Session, presented, request.now()) {
+        // Checked first and used only once the request is admitted: a refused cross-site
+        // request does not keep the session alive.
+        match self.issued.check(IssuedKind::Session, presented, request.now()) {
             Ok(_) if !origin::is_safe(&head.method) && !origin::is_same_origin(head, self.tls) => {
                 Outcome::Forbidden(
                     "a cross-site request that changes something, with a session cookie",
                 )
             }
-            Ok(principal) => Outcome::Authenticated(principal),
+            Ok(checked) => Outcome::Authenticated(checked.accept(request.now())),
             Err(IssuedRejection::Expired) => Outcome::rejected("expired session"),
             Err(IssuedRejection::UserGone) => {
                 Outcome::rejected("the session's user is disabled or gone")

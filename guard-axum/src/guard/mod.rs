@@ -126,9 +126,20 @@ impl Guard {
     /// Replaces a generated admin secret with a new one, durably, and returns it (the only
     /// copy). The old secret stops working at once. A secret configured in code or in
     /// `GUARD_ADMIN_SECRET` is changed there instead: this returns
-    /// [`AdminSecretError::Configured`].
+    /// [`AdminSecretError::Configured`]. If another instance rotated it since this one last
+    /// read it, this returns [`AdminSecretError::Superseded`] and changes nothing.
     pub async fn rotate_admin_secret(&self) -> Result<Secret, AdminSecretError> {
         self.inner.core.admin().rotate().await
+    }
+
+    /// Replaces `current` with a new generated admin secret, if `current` is still the admin
+    /// secret; of concurrent rotations with one secret, on any instance, exactly one succeeds
+    /// and the others fail with [`AdminSecretError::Superseded`] (the admin API's 409).
+    pub async fn rotate_admin_secret_from(
+        &self,
+        current: &[u8],
+    ) -> Result<Secret, AdminSecretError> {
+        self.inner.core.admin().rotate_from(current).await
     }
 
     /// Whether `presented` is the admin secret (constant-time).

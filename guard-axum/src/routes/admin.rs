@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use guard_core::usage::UsageOutcome;
 
 use super::error::ApiError;
+use super::no_store::NoStore;
 use crate::Guard;
 use crate::guard::{RequestAuth, resolve};
 use crate::rejection::{Rejection, error_response};
@@ -20,8 +21,9 @@ pub const ADMIN_SECRET_HEADER: &str = "x-admin-secret";
 
 /// Proof that a request is an administrator's, and how it was admitted.
 pub(crate) struct Admin {
-    /// By the admin secret itself, rather than by credentials granting the admin permission.
-    by_secret: bool,
+    /// The admin secret that admitted it, rather than credentials granting the admin
+    /// permission.
+    secret: Option<HeaderValue>,
 }
 
 /// Why a request is not an administrator's.
@@ -59,7 +61,7 @@ impl FromRequestParts<Guard> for Admin {
         let mut values = parts.headers.get_all(ADMIN_SECRET_HEADER).iter();
         match (values.next(), values.next()) {
             (Some(secret), None) if guard.verify_admin_secret(secret.as_bytes()) => {
-                return Ok(Admin { by_secret: true });
+                return Ok(Admin { secret: Some(secret.clone()) });
             }
             (Some(_), _) => return Err(AdminRejection::Unauthenticated),
             (None, _) => {}
@@ -75,7 +77,7 @@ impl FromRequestParts<Guard> for Admin {
         }
         if principal.permissions().is_superset(permission) {
             auth.record(parts, UsageOutcome::Ok);
-            Ok(Admin { by_secret: false })
+            Ok(Admin { secret: None })
         } else {
             auth.record(parts, UsageOutcome::Forbidden);
             Err(AdminRejection::Guard(Rejection::Forbidden))
@@ -91,19 +93,21 @@ pub(super) struct RotatedSecret {
 /// `POST /admin-secret/rotate`: a new generated secret, effective at once; the old one stops
 /// working. Only the holder of the secret may replace it (403 otherwise: a revocable key must
 /// not turn itself into the master secret), and only a generated one (409 when it is
-/// configured in code or the environment).
+/// configured in code or the environment). The secret presented is the one replaced: of
+/// concurrent rotations with it, on any instance, one succeeds and the others answer 409.
 pub(super) async fn rotate_secret(
     admin: Admin,
     State(guard): State<Guard>,
-) -> Result<Json<RotatedSecret>, ApiError> {
-    if !admin.by_secret {
+) -> Result<NoStore<Json<RotatedSecret>>, ApiError> {
+    let Some(current) = admin.secret else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             "only the admin secret itself can rotate the admin secret",
         ));
-    }
-    let secret = guard.rotate_admin_secret().await?;
+    };
+    // The secret presented is the one replaced: of concurrent rotations with it, one wins.
+    let secret = guard.rotate_admin_secret_from(current.as_bytes()).await?;
     tracing::info!("admin secret rotated");
-    Ok(Json(RotatedSecret { admin_secret: secret.expose().to_owned() }))
+    Ok(NoStore(Json(RotatedSecret { admin_secret: secret.expose().to_owned() })))
 }

@@ -47,10 +47,16 @@ pub(crate) async fn read<T: DeserializeOwned, S: Send + Sync>(
         (Some(empty), _) if bytes.is_empty() => (empty, Format::Json),
         (_, Some(format)) if accepted.contains(&format) => (&bytes, format),
         _ => {
-            let expected = if accepted.contains(&Format::Form) {
-                "the body must be JSON or a form (`application/json`, `application/x-www-form-urlencoded`)"
-            } else {
-                "the body must be JSON, with `Content-Type: application/json`"
+            let json = accepted.contains(&Format::Json);
+            let form = accepted.contains(&Format::Form);
+            let expected = match (json, form) {
+                (true, true) => {
+                    "the body must be JSON or a form (`application/json`, `application/x-www-form-urlencoded`)"
+                }
+                (false, true) => {
+                    "the body must be a form, with `Content-Type: application/x-www-form-urlencoded`"
+                }
+                _ => "the body must be JSON, with `Content-Type: application/json`",
             };
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

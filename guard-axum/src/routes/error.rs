@@ -112,6 +112,9 @@ impl From<KeyError> for ApiError {
             | KeyError::UnknownOwner
             | KeyError::RolesBeyondOwner(_) => ApiError::invalid(error.to_string()),
             KeyError::NotFound => ApiError::no_such_key(),
+            KeyError::OwnerDisabled => {
+                ApiError::new(StatusCode::CONFLICT, "owner_disabled", error.to_string())
+            }
             KeyError::Store(store) => ApiError::store(&store),
             other => ApiError::internal(&other),
         }
@@ -143,7 +146,7 @@ impl From<LoginError> for ApiError {
 impl From<AdminSecretError> for ApiError {
     fn from(error: AdminSecretError) -> Self {
         match error {
-            AdminSecretError::Configured => {
+            AdminSecretError::Configured | AdminSecretError::Superseded => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", error.to_string())
             }
             AdminSecretError::Store(store) => ApiError::store(&store),

@@ -8,12 +8,14 @@ use guard_core::clock::{parse_rfc3339, to_rfc3339};
 use std::collections::HashMap;
 
 use guard_core::credentials::api_key::{Expiry, KeyInfo, KeyState, NewKey};
+use guard_core::credentials::shown::displayable;
 use guard_core::usage::{Counters, CredentialKind};
 use serde::{Deserialize, Serialize};
 
 use super::admin::Admin;
 use super::body::AdminJson;
 use super::error::ApiError;
+use super::no_store::NoStore;
 use super::paging::{self, Page, Window};
 use crate::Guard;
 
@@ -117,12 +119,11 @@ pub(crate) async fn create(
     _: Admin,
     State(guard): State<Guard>,
     AdminJson(body): AdminJson<CreateKey>,
-) -> Result<(StatusCode, Json<CreatedKeyBody>), ApiError> {
-    let bad_name =
-        |name: &String| name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control);
+) -> Result<NoStore<(StatusCode, Json<CreatedKeyBody>)>, ApiError> {
+    let bad_name = |name: &String| name.chars().count() > MAX_NAME_CHARS || !displayable(name);
     if body.name.as_ref().is_some_and(bad_name) {
         return Err(ApiError::invalid(format!(
-            "`name` must be at most {MAX_NAME_CHARS} characters, without control characters"
+            "`name` must be at most {MAX_NAME_CHARS} characters, without control, invisible or direction-changing characters"
         )));
     }
     let new = NewKey {
@@ -139,7 +140,7 @@ pub(crate) async fn create(
     let created = guard.keys().create(new).await?;
     tracing::info!(id = %created.info.id, "API key created");
     let body = CreatedKeyBody { key: created.key.expose().to_owned(), info: created.info.into() };
-    Ok((StatusCode::CREATED, Json(body)))
+    Ok(NoStore((StatusCode::CREATED, Json(body))))
 }
 
 #[derive(Debug, Serialize)]

@@ -10,6 +10,7 @@ mod body;
 mod error;
 mod keys;
 mod login;
+mod no_store;
 mod paging;
 mod policy;
 mod register;

@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, PRAGMA, RETRY_AFTER};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use guard_core::accounts::LoginError;
 use guard_core::credentials::issued::{IssueError, IssuedKind};
@@ -13,6 +13,7 @@ use guard_core::store::StoreError;
 use serde::{Deserialize, Serialize};
 
 use super::body::{Format, read};
+use super::no_store::NoStore;
 use crate::Guard;
 
 /// An error of the token endpoint, in RFC 6749 §5.2 form.
@@ -53,11 +54,9 @@ impl IntoResponse for OAuthError {
             error_description: &'a str,
         }
         let body = Body { error: self.error, error_description: &self.description };
-        let mut response = (self.status, Json(body)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let mut response = NoStore((self.status, Json(body))).into_response();
         if let Some(seconds) = self.retry_after {
-            headers.insert(RETRY_AFTER, seconds.max(1).into());
+            response.headers_mut().insert(RETRY_AFTER, seconds.max(1).into());
         }
         response
     }
@@ -149,12 +148,8 @@ pub(crate) async fn token(
         },
     };
     tracing::info!(user = user.user_id(), "token issued");
-    let mut response =
-        Json(Issued { access_token, token_type: "bearer", expires_in: lifetime }).into_response();
-    let headers = response.headers_mut();
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok(NoStore(Json(Issued { access_token, token_type: "bearer", expires_in: lifetime }))
+        .into_response())
 }
 
 /// `POST /token/revoke` form (RFC 7009).

@@ -234,13 +234,28 @@ impl Policy {
     /// name if it is a plausible typo, and what is declared.
     pub fn unknown_roles(&self, names: Vec<String>) -> UnknownRoles {
         let declared = || self.role_names();
-        let each: Vec<String> = names
+        // The answer names what it refuses, but only so much of it: a request of 64 KiB of
+        // names gets a short answer, not its own body back.
+        const SHOWN_NAMES: usize = 5;
+        const SHOWN_CHARS: usize = 64;
+        let shown = |name: &str| -> String {
+            let mut shown: String = name.chars().take(SHOWN_CHARS).collect();
+            if name.chars().nth(SHOWN_CHARS).is_some() {
+                shown.push('…');
+            }
+            shown.escape_debug().to_string()
+        };
+        let mut each: Vec<String> = names
             .iter()
+            .take(SHOWN_NAMES)
             .map(|name| match super::suggest::closest(name, declared()) {
-                Some(best) => format!("unknown role `{name}`; did you mean `{best}`?"),
-                None => format!("unknown role `{name}`"),
+                Some(best) => format!("unknown role `{}`; did you mean `{best}`?", shown(name)),
+                None => format!("unknown role `{}`", shown(name)),
             })
             .collect();
+        if names.len() > SHOWN_NAMES {
+            each.push(format!("and {} more", names.len() - SHOWN_NAMES));
+        }
         let listed: Vec<&str> = declared().collect();
         let listed = if listed.is_empty() {
             "the policy declares no roles".to_owned()

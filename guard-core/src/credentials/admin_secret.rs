@@ -63,6 +63,10 @@ pub enum AdminSecretError {
     /// The secret is configured (code or environment), so it is changed there.
     #[error("the admin secret is configured (GUARD_ADMIN_SECRET or code); change it there")]
     Configured,
+    /// The secret to replace is no longer the admin secret: another rotation replaced it
+    /// first, here or on another instance.
+    #[error("the admin secret was rotated meanwhile; use the new one")]
+    Superseded,
 }
 
 /// The admin secret in force, and, if it was generated just now, its plaintext (to show once).
@@ -177,13 +181,31 @@ impl AdminGate {
     /// the old one stops working at once. A configured secret is changed where it is
     /// configured: [`AdminSecretError::Configured`].
     pub async fn rotate(&self) -> Result<Secret, AdminSecretError> {
+        let current = self.secret.read().unwrap_or_else(PoisonError::into_inner).clone();
+        self.replace(current).await
+    }
+
+    /// Replaces `presented` with a new generated secret, if it is still the admin secret:
+    /// of concurrent rotations with one secret, through this instance or another, exactly one
+    /// succeeds and the others are [`AdminSecretError::Superseded`].
+    pub async fn rotate_from(&self, presented: &[u8]) -> Result<Secret, AdminSecretError> {
+        self.replace(AdminSecret(blake3::hash(presented))).await
+    }
+
+    async fn replace(&self, current: AdminSecret) -> Result<Secret, AdminSecretError> {
         if self.source == SecretSource::Configured {
             return Err(AdminSecretError::Configured);
         }
         let _changing = self.changing.lock().await;
-        let (hash, plaintext) = generate(&self.store).await?;
-        *self.secret.write().unwrap_or_else(PoisonError::into_inner) = hash;
-        Ok(plaintext)
+        let plaintext = format!("gka_{}", random::base62(43)?);
+        let new = AdminSecret::new(&plaintext);
+        let expected = current.0.as_bytes().to_vec();
+        let value = new.0.as_bytes().to_vec();
+        if !self.store.replace_meta(HASH_META_KEY.into(), expected, value).await? {
+            return Err(AdminSecretError::Superseded);
+        }
+        *self.secret.write().unwrap_or_else(PoisonError::into_inner) = new;
+        Ok(Secret::new(plaintext))
     }
 }
 

@@ -8,6 +8,7 @@ pub mod format;
 pub mod issued;
 pub mod jwt;
 pub mod password;
+pub mod shown;
 mod table;
 pub mod throttle;
 pub mod user;

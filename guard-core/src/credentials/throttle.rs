@@ -258,15 +258,16 @@ fn wait(counts: &[FailureCount], now: Timestamp) -> i64 {
     counts.iter().map(|c| c.blocked_until - now).max().unwrap_or(0).max(0)
 }
 
-/// `count` with one more failure at `now`; beyond `free`, each failure doubles the delay. A
-/// count idle for longer than it is kept starts afresh.
+/// `count` with one more failure at `now`. The `free`-th failure sets the first delay, so
+/// that exactly `free` attempts are tried before the first refusal; each failure after it
+/// doubles the delay. A count idle for longer than it is kept starts afresh.
 fn bumped(count: FailureCount, free: u32, config: &ThrottleConfig, now: Timestamp) -> FailureCount {
     let mut count =
         if now - count.last >= config.forget_after { FailureCount::default() } else { count };
     count.failures = count.failures.saturating_add(1);
     count.last = now;
-    if count.failures > free {
-        let doublings = (count.failures - free - 1).min(30);
+    if count.failures >= free {
+        let doublings = (count.failures - free).min(30);
         let delay = config.first_delay.saturating_mul(1 << doublings).min(config.max_delay);
         count.blocked_until = now.saturating_add(delay);
     }
@@ -334,11 +335,11 @@ mod tests {
     fn delays_grow_per_account_and_address() {
         let (throttle, _dir) = throttle(ThrottleConfig::default());
         let now = 1_000;
-        for _ in 0..5 {
+        for _ in 0..4 {
             fail(&throttle, &user("u"), ip(1), now);
         }
         fail(&throttle, &user("u"), ip(1), now);
-        assert_eq!(wait(&throttle, &user("u"), ip(1), now), 1, "five are free");
+        assert_eq!(wait(&throttle, &user("u"), ip(1), now), 1, "five are free, the sixth waits");
         fail(&throttle, &user("u"), ip(1), now + 1);
         assert_eq!(wait(&throttle, &user("u"), ip(1), now + 1), 2, "it doubles");
         assert_eq!(wait(&throttle, &user("u"), ip(2), now + 1), 0, "not from another address");
@@ -347,23 +348,23 @@ mod tests {
     #[test]
     fn concurrent_attempts_are_counted_before_they_end() {
         let (throttle, _dir) = throttle(ThrottleConfig::default());
-        // Sixty guesses at once, none finished: only the free ones and one more may begin.
+        // Sixty guesses at once, none finished: only the five free ones may begin.
         let u = user("u");
         let guesses = (0..60).map(|_| throttle.begin(&u, ip(1), 1_000));
         let answers = pollster::block_on(crate::store::conformance::join_all(guesses));
         let begun = answers.into_iter().filter(Result::is_ok).count();
-        assert_eq!(begun, 6);
+        assert_eq!(begun, 5);
     }
 
     #[test]
     fn a_success_takes_its_attempt_back() {
         let (throttle, _dir) = throttle(ThrottleConfig::default());
-        for n in 0..49 {
+        for n in 0..48 {
             fail(&throttle, &Account::Unknown(format!("x{n}").into()), ip(1), 1_000);
         }
         let attempt = begin(&throttle, &user("u"), ip(1), 1_000).unwrap();
         pollster::block_on(throttle.succeeded(attempt, 1_000)).unwrap();
-        // The address has 49 failures, not 50: one more is still free.
+        // The address has 48 failures, not 49: two more are still free.
         fail(&throttle, &user("v"), ip(1), 1_000);
         assert_eq!(wait(&throttle, &user("w"), ip(1), 1_000), 0);
         fail(&throttle, &user("w"), ip(1), 1_000);
@@ -402,14 +403,14 @@ mod tests {
     fn ipv6_counts_by_64_and_mapped_ipv4_as_ipv4() {
         let (throttle, _dir) = throttle(ThrottleConfig::default());
         let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
-        for n in 0..6u16 {
+        for n in 0..5u16 {
             let rotated = IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, n, 0, 0, 9));
             fail(&throttle, &user("u"), rotated, 1_000);
         }
         assert!(wait(&throttle, &user("u"), a, 1_000) > 0, "one /64");
         let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
         assert_eq!(wait(&throttle, &user("u"), other, 1_000), 0, "another /64");
-        for _ in 0..6 {
+        for _ in 0..5 {
             fail(&throttle, &user("v"), ip(9), 1_000);
         }
         let mapped: IpAddr = "::ffff:10.0.0.9".parse().unwrap();
@@ -419,15 +420,15 @@ mod tests {
     #[test]
     fn idle_counts_start_afresh_and_are_pruned() {
         let (throttle, _dir) = throttle(ThrottleConfig::default());
-        for n in 0..6 {
+        for n in 0..5 {
             fail(&throttle, &user("u"), ip(1), 1_000 + n);
         }
-        assert!(wait(&throttle, &user("u"), ip(1), 1_005) > 0);
+        assert!(wait(&throttle, &user("u"), ip(1), 1_004) > 0);
         assert_eq!(wait(&throttle, &user("u"), ip(1), 1_006 + 3_600), 0, "begun afresh");
         for n in 0..10 {
             fail(&throttle, &Account::unknown(Some(format!("n{n}").into())), ip(2), 2_000);
         }
-        // What u left at 1_005 (its address's and its account's counts) is idle first; then
+        // What u left at 1_004 (its address's and its account's counts) is idle first; then
         // the names': two counts each (pair and account) and their address's, one for all.
         assert_eq!(pollster::block_on(throttle.prune(2_000 + 3_599)).unwrap(), 2);
         assert_eq!(pollster::block_on(throttle.prune(2_000 + 3_601)).unwrap(), 21);

@@ -140,6 +140,12 @@ pub trait DynMetaStore: Send + Sync + 'static {
     fn schema(&self) -> Schema;
     fn meta(&self, name: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, StoreError>>;
     fn set_meta(&self, name: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>>;
+    fn replace_meta(
+        &self,
+        name: String,
+        expected: Vec<u8>,
+        value: Vec<u8>,
+    ) -> BoxFuture<'_, Result<bool, StoreError>>;
 }
 
 impl<T: MetaStore> DynMetaStore for T {
@@ -151,6 +157,14 @@ impl<T: MetaStore> DynMetaStore for T {
     }
     fn set_meta(&self, name: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(MetaStore::set_meta(self, name, value))
+    }
+    fn replace_meta(
+        &self,
+        name: String,
+        expected: Vec<u8>,
+        value: Vec<u8>,
+    ) -> BoxFuture<'_, Result<bool, StoreError>> {
+        Box::pin(MetaStore::replace_meta(self, name, expected, value))
     }
 }
 

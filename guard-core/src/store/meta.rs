@@ -30,4 +30,14 @@ pub trait MetaStore: Send + Sync + 'static {
         name: String,
         value: Vec<u8>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Sets a setting to `value` only if it is `expected` now, in one step: `false`, and
+    /// nothing changed, if it is not (another writer changed it first, here or in another
+    /// process).
+    fn replace_meta(
+        &self,
+        name: String,
+        expected: Vec<u8>,
+        value: Vec<u8>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -110,6 +110,10 @@ pub enum KeyError {
     /// No key has this id.
     #[error("no such key")]
     NotFound,
+    /// The key's owner is disabled or gone: renewing would show a key as active that is
+    /// refused.
+    #[error("the key's owner is disabled; enable the owner first")]
+    OwnerDisabled,
     /// Randomness was unavailable.
     #[error(transparent)]
     Random(#[from] RandomError),

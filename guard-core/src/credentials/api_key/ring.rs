@@ -239,6 +239,11 @@ impl KeyRing {
     /// reactivates it if it was revoked.
     pub async fn renew(&self, id: &str, expiry: Expiry) -> Result<Renewed, KeyError> {
         let expires_at = self.expires_at(expiry, self.clock.now())?;
+        if let Some(owner) = self.read_index().owner(id)
+            && !self.users.get(owner).is_some_and(|user| user.is_enabled())
+        {
+            return Err(KeyError::OwnerDisabled);
+        }
         let (info, before) = self
             .update(id, |record| {
                 record.revoked = false;

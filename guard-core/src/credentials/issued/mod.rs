@@ -7,7 +7,7 @@ mod entry;
 mod ring;
 
 pub use self::entry::IssuedEntry;
-pub use self::ring::{IssueError, IssuedRing, Lifetimes};
+pub use self::ring::{Checked, IssueError, IssuedRing, Lifetimes};
 
 use serde::{Deserialize, Serialize};
 

@@ -16,6 +16,18 @@ use crate::store::{Follows, IssuedChange, IssuedRecord, SharedStore, StoreError,
 
 const PAGE: usize = 10_000;
 
+/// A session or token [`IssuedRing::check`] found valid, not yet used.
+#[must_use = "a checked credential admits nobody until it is accepted"]
+pub struct Checked(Arc<IssuedEntry>);
+
+impl Checked {
+    /// Uses it at `now` (moving a session's idle deadline) and returns its principal.
+    pub fn accept(self, now: Timestamp) -> Principal {
+        self.0.seen(now);
+        Principal::from_identity(self.0)
+    }
+}
+
 /// How long sessions and tokens work, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -138,6 +150,18 @@ impl IssuedRing {
         presented: &[u8],
         now: Timestamp,
     ) -> Result<Principal, IssuedRejection> {
+        Ok(self.check(kind, presented, now)?.accept(now))
+    }
+
+    /// Checks a presented credential without counting it as used: an authenticator that may
+    /// still refuse the request (a session cookie on a cross-site request) accepts it only
+    /// once it admits the request, so that a refused request moves no idle deadline.
+    pub fn check(
+        &self,
+        kind: IssuedKind,
+        presented: &[u8],
+        now: Timestamp,
+    ) -> Result<Checked, IssuedRejection> {
         let entry = self.find(kind, presented)?;
         if !entry.is_live(now) {
             return Err(IssuedRejection::Expired);
@@ -145,8 +169,7 @@ impl IssuedRing {
         if !entry.has_user() {
             return Err(IssuedRejection::UserGone);
         }
-        entry.seen(now);
-        Ok(Principal::from_identity(entry))
+        Ok(Checked(entry))
     }
 
     /// The entry a presented credential names, if its secret is right.

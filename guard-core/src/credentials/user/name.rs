@@ -10,7 +10,7 @@ pub const MAX_NAME_CHARS: usize = 64;
 /// Why a name cannot be a user's.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error(
-    "a user name is 1 to {MAX_NAME_CHARS} characters, without control characters or spaces at either end"
+    "a user name is 1 to {MAX_NAME_CHARS} characters, without control, invisible or direction-changing characters, or spaces at either end"
 )]
 pub struct InvalidName;
 
@@ -18,7 +18,7 @@ pub struct InvalidName;
 pub fn normalize(name: &str) -> Result<CompactString, InvalidName> {
     let chars = name.chars().count();
     let valid = (1..=MAX_NAME_CHARS).contains(&chars)
-        && !name.chars().any(char::is_control)
+        && crate::credentials::shown::displayable(name)
         && name.trim() == name;
     if !valid {
         return Err(InvalidName);
@@ -37,7 +37,7 @@ mod tests {
         assert_eq!(normalize("ANN").unwrap(), normalize("ann").unwrap());
         assert_eq!(normalize("Ａｎｎ").unwrap(), "ann", "full-width letters");
         assert_eq!(normalize("Zoë").unwrap(), normalize("Zoe\u{308}").unwrap(), "composed or not");
-        for bad in ["", " ann", "ann ", "a\nb", "a\u{0}b"] {
+        for bad in ["", " ann", "ann ", "a\nb", "a\u{0}b", "adm\u{202E}in", "a\u{200D}nn"] {
             assert_eq!(normalize(bad), Err(InvalidName), "{bad:?}");
         }
         assert!(normalize(&"x".repeat(MAX_NAME_CHARS)).is_ok());

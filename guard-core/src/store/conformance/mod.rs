@@ -28,8 +28,8 @@ pub use self::people::{
 };
 pub(crate) use self::settings::join_all;
 pub use self::settings::{
-    failure_counts_change_as_one_step, known_addresses_keep_the_latest, meta_round_trips,
-    prune_forgets_idle_failure_counts,
+    failure_counts_change_as_one_step, known_addresses_keep_the_latest,
+    meta_is_replaced_only_from_its_value, meta_round_trips, prune_forgets_idle_failure_counts,
 };
 pub use self::shared::{
     a_conditional_update_loses_to_another_writer, counters_add_up_across_writers,
@@ -54,6 +54,7 @@ pub async fn run_all<S: Store>(mut fresh: impl FnMut() -> S) {
     delete_usage_forgets_one_credential(&fresh()).await;
     prune_removes_old_rollups_only(&fresh()).await;
     meta_round_trips(&fresh()).await;
+    meta_is_replaced_only_from_its_value(&fresh()).await;
     users_have_unique_names(&fresh()).await;
     user_updates_are_conditional(&fresh()).await;
     user_changes_follow_every_write(&fresh()).await;

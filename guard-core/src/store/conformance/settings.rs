@@ -12,6 +12,29 @@ pub async fn meta_round_trips(store: &dyn DynStore) {
     assert_eq!(store.meta("x".into()).await.unwrap(), Some(b"two".to_vec()));
 }
 
+/// A setting is replaced only from the value it has: of several replacements of one value at
+/// once, exactly one succeeds.
+pub async fn meta_is_replaced_only_from_its_value(store: &dyn DynStore) {
+    let replace = |expected: &[u8], value: &[u8]| {
+        store.replace_meta("r".into(), expected.to_vec(), value.to_vec())
+    };
+    assert!(!replace(b"one", b"two").await.unwrap(), "nothing to replace");
+    assert_eq!(store.meta("r".into()).await.unwrap(), None);
+    store.set_meta("r".into(), b"one".to_vec()).await.unwrap();
+    assert!(!replace(b"other", b"two").await.unwrap());
+    assert_eq!(store.meta("r".into()).await.unwrap(), Some(b"one".to_vec()));
+    assert!(replace(b"one", b"two").await.unwrap());
+    assert_eq!(store.meta("r".into()).await.unwrap(), Some(b"two".to_vec()));
+    let racing = (0..8u8).map(|n| {
+        let value = vec![b'v', n];
+        async move { (replace(b"two", &value).await.unwrap(), value) }
+    });
+    let answers = join_all(racing).await;
+    let winners: Vec<&Vec<u8>> = answers.iter().filter(|(won, _)| *won).map(|(_, v)| v).collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    assert_eq!(store.meta("r".into()).await.unwrap().as_ref(), Some(winners[0]));
+}
+
 fn bump(counts: &mut [FailureCount]) {
     for count in counts {
         count.failures += 1;

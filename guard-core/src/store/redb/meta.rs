@@ -1,6 +1,6 @@
 //! Named settings in the redb file.
 
-use redb::ReadableDatabase;
+use redb::{ReadableDatabase, ReadableTable};
 
 use super::schema::{META, SCHEMA_VERSION};
 use super::{RedbStore, db_err};
@@ -28,6 +28,28 @@ impl MetaStore for RedbStore {
                 .insert(name.as_str(), value.as_slice())
                 .map_err(db_err)?;
             txn.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn replace_meta(
+        &self,
+        name: String,
+        expected: Vec<u8>,
+        value: Vec<u8>,
+    ) -> Result<bool, StoreError> {
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(db_err)?;
+            {
+                let mut meta = txn.open_table(META).map_err(db_err)?;
+                let current = meta.get(name.as_str()).map_err(db_err)?.map(|v| v.value().to_vec());
+                if current.as_deref() != Some(expected.as_slice()) {
+                    return Ok(false);
+                }
+                meta.insert(name.as_str(), value.as_slice()).map_err(db_err)?;
+            }
+            txn.commit().map_err(db_err)?;
+            Ok(true)
         })
         .await
     }
