@@ -312,3 +312,51 @@ async fn the_policy_sessions_and_password_checks_of_the_command_line() {
     assert_eq!(malformed.await.unwrap().0, 422);
     server.stop().await.unwrap();
 }
+
+/// Issue 14's race: a key made for an owner at the moment the owner loses the role must not
+/// keep it. Twenty rounds of the two requests sent together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_created_while_its_owner_loses_a_role_does_not_keep_it() {
+    let (_dir, _clock, _guard, server) = start_demo(|b| b).await;
+    let client = client();
+    let mut both_succeeded = 0;
+    for round in 0..20 {
+        let name = format!("owner{round}");
+        let (_, user) = create_user(&client, &server, &name, "correct horse battery", &["admin"])
+            .await
+            .unwrap();
+        let id = user["id"].as_str().unwrap().to_owned();
+        let create = admin(
+            &client,
+            &server,
+            Method::POST,
+            "/auth/keys",
+            Some(json!({"roles": ["admin"], "owner": id})),
+        );
+        let path = format!("/auth/users/{id}");
+        let demote =
+            admin(&client, &server, Method::PATCH, &path, Some(json!({"roles": ["viewer"]})));
+        let (created, demoted) = tokio::join!(create, demote);
+        let ((created, key), (demoted, _)) = (created.unwrap(), demoted.unwrap());
+        assert_eq!(demoted, 200);
+        if created != 201 {
+            assert_eq!(created, 422, "refused because the owner no longer holds admin: {key}");
+            continue;
+        }
+        both_succeeded += 1;
+        let secret = key["key"].as_str().unwrap();
+        let status = client
+            .get(server.url("/admin"))
+            .header("x-api-key", secret)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 403, "round {round}: a viewer's key is no admin");
+        let key_path = format!("/auth/keys/{}", key["id"].as_str().unwrap());
+        let (_, shown) = admin(&client, &server, Method::GET, &key_path, None).await.unwrap();
+        assert!(!shown["roles"].as_array().unwrap().contains(&json!("admin")), "{shown}");
+    }
+    eprintln!("both requests succeeded in {both_succeeded} of 20 rounds");
+    server.stop().await.unwrap();
+}

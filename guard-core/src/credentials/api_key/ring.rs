@@ -157,6 +157,7 @@ impl KeyRing {
     pub async fn create(&self, new: NewKey) -> Result<CreatedKey, KeyError> {
         let roles =
             self.grants.policy().validate_roles(new.roles).map_err(KeyError::UnknownRoles)?;
+        let owner = new.owner.clone();
         if let Some(owner) = &new.owner {
             let user = self.users.get(owner).filter(|u| u.is_enabled());
             let user = user.ok_or(KeyError::UnknownOwner)?;
@@ -187,8 +188,33 @@ impl KeyRing {
         // one rather than overwrite a key.
         self.store.insert_keys(vec![record]).await?;
         self.sync().await?;
+        if let Some(owner) = &owner {
+            self.hold_to_owner(&generated.id, owner).await?;
+        }
         let info = self.get(&generated.id)?;
         Ok(CreatedKey { key: Secret::new(generated.plaintext), info })
+    }
+
+    /// Checks a new key against its owner as the store has the owner now, after the key is
+    /// written: a change of the owner's roles made while the key was being created either
+    /// came before this read, and is applied here, or after the key was written, and then
+    /// the change's own trimming ([`KeyRing::trim_owned`], which catches up first) finds the
+    /// key. Either way no key keeps a role its owner lost, on one instance or several.
+    async fn hold_to_owner(&self, id: &str, owner: &str) -> Result<(), KeyError> {
+        let current = self.store.get_user(owner.to_owned()).await?;
+        let Some(user) = current.filter(|u| !u.disabled) else {
+            // Disabled or deleted meanwhile: the key goes with what the owner held.
+            self.update(id, |record| record.revoked = true).await?;
+            return Ok(());
+        };
+        let policy = self.grants.policy();
+        let held = policy.grant(&user.roles).roles;
+        self.change_record(id, |record| {
+            record.roles.retain(|r| policy.role(r).is_some_and(|i| held.contains(i)));
+        })
+        .await?;
+        self.sync().await?;
+        Ok(())
     }
 
     /// The key with this id.
@@ -218,6 +244,9 @@ impl KeyRing {
     /// Takes from the keys a user owns the roles the user no longer holds (itself or by
     /// inheritance).
     pub async fn trim_owned(&self, user_id: &str, roles: &[CompactString]) -> Result<(), KeyError> {
+        // Every key written so far, from any instance: one created while the roles changed
+        // is trimmed here or by its creator (see `hold_to_owner`).
+        self.sync().await?;
         let policy = self.grants.policy();
         let held = policy.grant(roles).roles;
         for id in self.owned_by(user_id) {
