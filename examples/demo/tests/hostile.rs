@@ -1,0 +1,97 @@
+//! The demo binary against clients that hold connections: a half-sent request and an idle
+//! connection are dropped after the header timeout, and a full set of connections delays a
+//! newcomer only until they are dropped, instead of shutting it out.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills the child when the test ends, however it ends.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The demo with a 2 s header timeout and at most `connections` connections; its address.
+fn start(db: &Path, connections: u32) -> (Reaped, String) {
+    let mut child = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_demo"))
+            .env("GUARD_DB", db)
+            .env("GUARD_ADDR", "127.0.0.1:0")
+            .env("GUARD_ADMIN_SECRET", "a-hostile-test-secret-0123")
+            .env("GUARD_HEADER_TIMEOUT_SECONDS", "2")
+            .env("GUARD_MAX_CONNECTIONS", connections.to_string())
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = BufReader::new(child.0.stderr.take().unwrap());
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if let Some((_, addr)) = line.split_once("listening on http://") {
+            return (child, addr.trim().to_owned());
+        }
+    }
+    panic!("the demo did not start");
+}
+
+/// Seconds until the server closes `stream` (reads until EOF or a reset).
+fn seconds_until_closed(mut stream: TcpStream) -> f64 {
+    let started = Instant::now();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut buffer = [0u8; 1024];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => return started.elapsed().as_secs_f64(),
+            Ok(_) => {}
+        }
+    }
+}
+
+fn get(addr: &str) -> u16 {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn half_sent_and_idle_connections_are_dropped_and_others_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, addr) = start(&dir.path().join("g.redb"), 8);
+    assert_eq!(get(&addr), 200);
+
+    // Half a request head, then nothing: dropped after the header timeout, not held.
+    let mut half = TcpStream::connect(&addr).unwrap();
+    half.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let held = seconds_until_closed(half);
+    assert!((1.5..10.0).contains(&held), "half-sent request held {held:.1} s");
+
+    // A connection that sends nothing at all: the same.
+    let idle = TcpStream::connect(&addr).unwrap();
+    let held = seconds_until_closed(idle);
+    assert!((1.5..10.0).contains(&held), "idle connection held {held:.1} s");
+
+    // Every connection taken by a client that sends nothing: a newcomer waits for them to be
+    // dropped, and is then served.
+    let hogs: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    assert_eq!(get(&addr), 200);
+    let waited = started.elapsed().as_secs_f64();
+    assert!(waited < 10.0, "served after {waited:.1} s");
+    drop(hogs);
+}
