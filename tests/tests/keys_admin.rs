@@ -616,10 +616,14 @@ async fn of_concurrent_rotations_with_one_secret_exactly_one_wins() {
     let answers = rotations.join_all().await;
     let won: Vec<&Value> = answers.iter().filter(|(s, _)| *s == 200).map(|(_, b)| b).collect();
     assert_eq!(won.len(), 1, "{answers:?}");
-    assert!(answers.iter().all(|(s, _)| *s == 200 || *s == 409), "{answers:?}");
+    // The others: 409 if they checked the secret before the winner replaced it; 401 if
+    // after (the old secret is wrong by then, and counts as a wrong guess: 429 beyond five).
+    assert!(answers.iter().all(|(s, _)| [200, 409, 401, 429].contains(s)), "{answers:?}");
     let new_secret = won[0]["admin_secret"].as_str().unwrap();
+    // From another address: this one may be held back by the old secret's late uses.
+    let other = guard_tests::client_from(std::net::IpAddr::from([127, 0, 0, 41]));
     let keys = |secret: &str| {
-        client.get(server.url("/auth/keys")).header("x-admin-secret", secret.to_owned()).send()
+        other.get(server.url("/auth/keys")).header("x-admin-secret", secret.to_owned()).send()
     };
     assert_eq!(keys(new_secret).await.unwrap().status(), 200, "the winner's secret works");
     assert_eq!(keys(&secret).await.unwrap().status(), 401, "the old one does not");
@@ -655,5 +659,30 @@ async fn names_that_would_display_misleadingly_are_refused_and_errors_stay_short
     let detail = body["detail"].as_str().unwrap();
     assert!(detail.len() < 1_000, "{} bytes: {detail}", detail.len());
     assert!(detail.contains("and 2996 more"), "{detail}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn wrong_admin_secrets_are_throttled_per_address() {
+    let (_dir, _clock, _guard, server, _) = start().await;
+    let from = |last: u8| guard_tests::client_from(std::net::IpAddr::from([127, 0, 0, last]));
+    let keys = |client: reqwest::Client, secret: &'static str| {
+        let request = client.get(server.url("/auth/keys")).header("x-admin-secret", secret);
+        async move {
+            let response = request.send().await.unwrap();
+            let retry = response.headers().contains_key("retry-after");
+            (response.status().as_u16(), retry)
+        }
+    };
+    let guesser = from(31);
+    for _ in 0..5 {
+        assert_eq!(keys(guesser.clone(), "not-the-admin-secret").await.0, 401);
+    }
+    // Five guesses tried; from then on that address waits, even with the right secret.
+    assert_eq!(keys(guesser.clone(), "not-the-admin-secret").await, (429, true));
+    assert_eq!(keys(guesser, ADMIN_SECRET).await, (429, true));
+    // Another address, and the administrators there, are not held back.
+    assert_eq!(keys(from(32), ADMIN_SECRET).await.0, 200);
+    assert_eq!(keys(from(32), "not-the-admin-secret").await.0, 401);
     server.stop().await.unwrap();
 }

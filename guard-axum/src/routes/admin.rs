@@ -1,13 +1,17 @@
 //! Admission to the admin API: by the admin secret in `X-Admin-Secret` (compared in constant
 //! time), or, if the application named one with `GuardBuilder::admin_permission`, by
 //! credentials granting that permission. A wrong secret is a 401 even if other credentials are
-//! present: invalid credentials never fall through.
+//! present: invalid credentials never fall through. Wrong secrets are throttled per client
+//! address as failed logins are.
+
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use guard_core::accounts::LoginError;
 use guard_core::usage::UsageOutcome;
 
 use super::error::ApiError;
@@ -60,8 +64,21 @@ impl FromRequestParts<Guard> for Admin {
     async fn from_request_parts(parts: &mut Parts, guard: &Guard) -> Result<Self, AdminRejection> {
         let mut values = parts.headers.get_all(ADMIN_SECRET_HEADER).iter();
         match (values.next(), values.next()) {
-            (Some(secret), None) if guard.verify_admin_secret(secret.as_bytes()) => {
-                return Ok(Admin { secret: Some(secret.clone()) });
+            (Some(secret), None) => {
+                // Guessing is throttled as logins are, per client address.
+                let client = guard.client(parts);
+                let matches = || guard.verify_admin_secret(secret.as_bytes());
+                return match guard.accounts().check_admin_secret(client, matches).await {
+                    Ok(()) => Ok(Admin { secret: Some(secret.clone()) }),
+                    Err(LoginError::Invalid) => Err(AdminRejection::Unauthenticated),
+                    Err(LoginError::Throttled { retry_after }) => {
+                        let retry_after = Duration::from_secs(retry_after.max(1).unsigned_abs());
+                        Err(AdminRejection::Guard(Rejection::Throttled { retry_after }))
+                    }
+                    Err(_) => Err(AdminRejection::Guard(Rejection::Unavailable {
+                        retry_after: Duration::from_secs(1),
+                    })),
+                };
             }
             (Some(_), _) => return Err(AdminRejection::Unauthenticated),
             (None, _) => {}

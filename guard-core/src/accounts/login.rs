@@ -92,6 +92,43 @@ impl Accounts {
         }
     }
 
+    /// Checks a presented admin secret with `matches`, throttled as logins are but per
+    /// client address only (a count for everybody would let anyone lock the administrators
+    /// out): wrong secrets count as failed logins, and while an address is held back every
+    /// attempt from it waits, the right secret too, so that waiting reveals nothing. A right
+    /// one counts for nothing, so concurrent requests of an administrator are not held back.
+    pub async fn check_admin_secret(
+        &self,
+        client: Option<IpAddr>,
+        matches: impl FnOnce() -> bool,
+    ) -> Result<(), LoginError> {
+        // A name no user can have (it starts with a space), and that any store can keep.
+        let account = Account::unknown(Some(" admin secret".into()));
+        let address = client.unwrap_or(UNKNOWN_ADDRESS);
+        let now = self.clock.now();
+        let unavailable = |error: &dyn std::fmt::Display| {
+            tracing::error!(%error, "an admin secret could not be checked against its throttle");
+            LoginError::Unavailable
+        };
+        let retry_after = self
+            .throttle
+            .waiting_per_address(&account, address, now)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        if retry_after > 0 {
+            return Err(LoginError::Throttled { retry_after });
+        }
+        if matches() {
+            return Ok(());
+        }
+        match self.throttle.begin_per_address(&account, address, now).await {
+            Ok(attempt) => drop(attempt), // a failure, and it stays counted
+            Err(Refused::Wait(retry_after)) => return Err(LoginError::Throttled { retry_after }),
+            Err(error) => return Err(unavailable(&error)),
+        }
+        Err(LoginError::Invalid)
+    }
+
     /// Whether `password` is the user's, checked as a login is (throttled, on the hashing
     /// pool), whether the user is enabled or not: what an administrator asks with
     /// `guard user verify-password`. A wrong one counts as a failed login; a right one counts

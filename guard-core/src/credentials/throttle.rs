@@ -171,11 +171,48 @@ impl LoginThrottle {
         address: IpAddr,
         now: Timestamp,
     ) -> Result<Attempt, Refused> {
-        let address = counted(address);
         let wide = match account {
-            Account::User(id) => !self.is_known(id, address).await?,
+            Account::User(id) => !self.is_known(id, counted(address)).await?,
             Account::Unknown(_) => true,
         };
+        self.count(account, address, now, wide).await
+    }
+
+    /// Begins an attempt at `account` from `address` counted per address only, never for the
+    /// account from everywhere: for what one account serves everybody (the admin secret),
+    /// where failures from all addresses together would let anyone lock everyone out.
+    pub async fn begin_per_address(
+        &self,
+        account: &Account,
+        address: IpAddr,
+        now: Timestamp,
+    ) -> Result<Attempt, Refused> {
+        self.count(account, address, now, false).await
+    }
+
+    /// The seconds an attempt at `account` from `address` must wait (0: none), counted per
+    /// address only as [`LoginThrottle::begin_per_address`] counts; counts nothing.
+    pub async fn waiting_per_address(
+        &self,
+        account: &Account,
+        address: IpAddr,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let address = counted(address);
+        let keys = vec![format!("p|{}|{address}", account.key()), format!("i|{address}")];
+        let counts =
+            self.store.update_failures(keys, Box::new(|_: &mut [FailureCount]| {})).await?;
+        Ok(wait(&counts, now))
+    }
+
+    async fn count(
+        &self,
+        account: &Account,
+        address: IpAddr,
+        now: Timestamp,
+        wide: bool,
+    ) -> Result<Attempt, Refused> {
+        let address = counted(address);
         let config = &self.config;
         let mut keys = vec![format!("p|{}|{address}", account.key()), format!("i|{address}")];
         let mut free = vec![config.pair_free, config.address_free];
