@@ -52,6 +52,7 @@ mod guard;
 mod layer;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+mod redact;
 mod rejection;
 pub mod routes;
 
@@ -72,6 +73,7 @@ pub use guard_macros::{api_key, policy, protected};
 #[cfg(feature = "postgres")]
 pub use guard_postgres::{PostgresConfig, PostgresStore};
 pub use layer::{GuardLayer, GuardService, ResponseFuture};
+pub use redact::loggable_uri;
 pub use rejection::{ErrorContext, Rejection};
 
 /// What the macros' generated code uses. Not a public API: it may change in any release.

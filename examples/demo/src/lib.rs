@@ -8,6 +8,7 @@ use axum::response::Html;
 use axum::{Json, Router};
 use guard_axum::openapi::routes;
 use guard_axum::{Guard, GuardBuilder, GuardError, Principal, api_key, protected};
+use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
@@ -49,6 +50,15 @@ pub fn app(guard: &Guard) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .nest("/auth", guard.admin_router().merge(guard.auth_router()))
         .layer(guard.layer())
+        // Request logs, with the URI as `loggable_uri` gives it: a key sent as `?api-key=` is
+        // not written to the log.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                uri = %guard_axum::loggable_uri(request.uri()),
+            )
+        }))
 }
 
 #[derive(OpenApi)]
