@@ -95,3 +95,46 @@ fn half_sent_and_idle_connections_are_dropped_and_others_are_served() {
     assert!(waited < 10.0, "served after {waited:.1} s");
     drop(hogs);
 }
+
+/// Sends `request` on a fresh connection; the status the server answers, or 0 if it closed the
+/// connection without one.
+fn send(addr: &str, request: &[u8]) -> u16 {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    // The server may answer and close before it has read everything: that is its right.
+    let _ = stream.write_all(request);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response);
+    text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn huge_heads_and_bodies_are_refused_and_the_server_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, addr) = start(&dir.path().join("g.redb"), 64);
+
+    // A 1 MB header, and 10 000 headers: refused (431), or the connection closed.
+    let big = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(1 << 20));
+    assert!([0, 431].contains(&send(&addr, big.as_bytes())), "a 1 MB header");
+    let many: String = (0..10_000).map(|n| format!("X-{n}: v\r\n")).collect();
+    let many = format!("GET / HTTP/1.1\r\nHost: x\r\n{many}\r\n");
+    assert!([0, 431].contains(&send(&addr, many.as_bytes())), "10 000 headers");
+
+    // A 10 MB body to the admin API: 413 before any of it is believed.
+    let body = "x".repeat(10 << 20);
+    let post = format!(
+        "POST /auth/keys HTTP/1.1\r\nHost: x\r\nX-Admin-Secret: a-hostile-test-secret-0123\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    assert!([0, 413].contains(&send(&addr, post.as_bytes())), "a 10 MB body");
+
+    // Non-UTF-8 in the path, a header and the key: a clear refusal, never a 5xx.
+    let odd = b"GET /secure?api-key=\xff\xfe HTTP/1.1\r\nHost: x\r\nX-API-Key: \xff\xfe\r\nConnection: close\r\n\r\n";
+    let status = send(&addr, odd);
+    assert!((400..500).contains(&status) || status == 0, "non-UTF-8: {status}");
+
+    // And the server still answers everyone else.
+    assert_eq!(get(&addr), 200);
+}
