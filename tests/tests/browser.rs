@@ -92,17 +92,24 @@ fn browser_installed() -> bool {
     installed
 }
 
-#[tokio::test]
-async fn a_person_logs_in_through_the_page_and_reaches_a_protected_page() {
-    if !browser_installed() {
-        return;
-    }
+/// The demo on a fresh file, on the real clock (the browser judges cookies' expiry by it);
+/// keep the directory as long as the server runs.
+async fn start_demo() -> (tempfile::TempDir, TestServer) {
     let dir = tempfile::tempdir().unwrap();
     let builder = Guard::builder(&demo::POLICY)
         .database(dir.path().join("g.redb"))
         .admin_secret(ADMIN_SECRET);
     let guard = demo::configure(builder).build().unwrap();
     let server = TestServer::start(demo::app(&guard)).await.unwrap();
+    (dir, server)
+}
+
+#[tokio::test]
+async fn a_person_logs_in_through_the_page_and_reaches_a_protected_page() {
+    if !browser_installed() {
+        return;
+    }
+    let (_dir, server) = start_demo().await;
     create_user(&client(), &server, "ann", "correct horse battery", &["viewer"]).await.unwrap();
 
     let (_driver, _profile, browser) = start_browser().await;
@@ -172,12 +179,7 @@ async fn swagger_ui_shows_the_locks_and_a_key_opens_the_secure_route() {
     if !browser_installed() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let builder = Guard::builder(&demo::POLICY)
-        .database(dir.path().join("g.redb"))
-        .admin_secret(ADMIN_SECRET);
-    let guard = demo::configure(builder).build().unwrap();
-    let server = TestServer::start(demo::app(&guard)).await.unwrap();
+    let (_dir, server) = start_demo().await;
     let (status, created) =
         create_key(&client(), &server, json!({"name": "docs", "roles": []})).await.unwrap();
     assert_eq!(status, 201);
