@@ -32,8 +32,12 @@ fn main() {
         .build()
         .unwrap();
     let accounts = guard.accounts();
-    let new =
-        NewUser { name: "ann".into(), password: "correct horse battery".into(), roles: vec![] };
+    let new = NewUser {
+        name: "ann".into(),
+        password: "correct horse battery".into(),
+        roles: vec![],
+        rate_limit: None,
+    };
     pollster::block_on(accounts.create_user(new)).unwrap();
     let time = |name: &str| {
         let start = Instant::now();

@@ -101,6 +101,7 @@ fn main() {
         name: "ann".into(),
         password: "correct horse battery".into(),
         roles: vec!["admin".into()],
+        rate_limit: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (session, token) = runtime.block_on(async {

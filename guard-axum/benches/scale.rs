@@ -57,6 +57,7 @@ fn create(store: &impl KeyStore, keys: usize) {
                     created_at: 1_795_000_000 + i as i64,
                     expires_at: (i % 2 == 0).then_some(1_900_000_000),
                     revoked: i % 100 == 0,
+                    rate_limit: None,
                 }
             })
             .collect();

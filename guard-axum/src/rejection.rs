@@ -82,6 +82,12 @@ pub enum Rejection {
         /// How long the client should wait (sent in whole seconds, at least one).
         retry_after: Duration,
     },
+    /// 429: the credential is over its rate limit; try again after `retry_after`.
+    RateLimited {
+        /// How long until the credential may be used again (sent in whole seconds, at least
+        /// one).
+        retry_after: Duration,
+    },
     /// 500: the guard is misconfigured or failed; the cause was logged.
     Internal,
     /// 503: the credentials cannot be checked now; try again after `retry_after`.
@@ -99,7 +105,9 @@ impl Rejection {
                 StatusCode::UNAUTHORIZED
             }
             Rejection::Forbidden => StatusCode::FORBIDDEN,
-            Rejection::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Rejection::Throttled { .. } | Rejection::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Rejection::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Rejection::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -112,7 +120,7 @@ impl Rejection {
                 "unauthenticated"
             }
             Rejection::Forbidden => "forbidden",
-            Rejection::Throttled { .. } => "rate_limited",
+            Rejection::Throttled { .. } | Rejection::RateLimited { .. } => "rate_limited",
             Rejection::Internal => "internal",
             Rejection::Unavailable { .. } => "unavailable",
         }
@@ -125,6 +133,9 @@ impl Rejection {
             Rejection::InvalidCredentials { .. } => "the credentials are not valid",
             Rejection::Forbidden => "the credentials do not grant access to this resource",
             Rejection::Throttled { .. } => "too many attempts; try again later",
+            Rejection::RateLimited { .. } => {
+                "the credential's rate limit is reached; try again after Retry-After seconds"
+            }
             Rejection::Internal => "internal error",
             Rejection::Unavailable { .. } => {
                 "the credentials cannot be checked now; try again shortly"
@@ -141,7 +152,9 @@ impl IntoResponse for Rejection {
             | Rejection::InvalidCredentials { challenge } => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
             }
-            Rejection::Throttled { retry_after } | Rejection::Unavailable { retry_after } => {
+            Rejection::Throttled { retry_after }
+            | Rejection::RateLimited { retry_after }
+            | Rejection::Unavailable { retry_after } => {
                 response.headers_mut().insert(header::RETRY_AFTER, retry_after_value(retry_after));
             }
             Rejection::Forbidden | Rejection::Internal => {}

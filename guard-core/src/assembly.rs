@@ -29,7 +29,7 @@ use crate::error::Error;
 use crate::follow::{Followed, Follower};
 use crate::future::BoxFuture;
 use crate::maintenance::Maintenance;
-use crate::recording::{Usage, UsageConfig};
+use crate::recording::{RateLimits, Usage, UsageConfig};
 use crate::secret::Secret;
 use crate::store::{RedbStore, SharedStore, StoreError};
 
@@ -151,6 +151,7 @@ pub struct Core {
     keys: Arc<KeyRing>,
     accounts: Arc<Accounts>,
     usage: Arc<Usage>,
+    limits: Arc<RateLimits>,
     admin: Arc<AdminGate>,
     maintenance: Maintenance,
     follower: Option<Follower>,
@@ -240,6 +241,7 @@ impl Core {
         // The follower starts before the admin secret is established, which must come last;
         // it takes in rotations of the secret once the gate exists.
         let gate = Arc::new(OnceLock::new());
+        let limits = Arc::new(RateLimits::new(store.watch().is_some()));
         let follower = match store.watch() {
             None => None,
             Some(signal) => {
@@ -247,6 +249,8 @@ impl Core {
                     keys: Arc::clone(&keys),
                     accounts: Arc::clone(&accounts),
                     admin: Arc::clone(&gate),
+                    limits: Arc::clone(&limits),
+                    store: Arc::clone(&store),
                 };
                 let follower = Follower::start(signal, settings.sync_interval, followed)
                     .map_err(|source| Error::Thread { name: "follower", source })?;
@@ -257,8 +261,18 @@ impl Core {
         let admin = Arc::new(AdminGate::new(&established, Arc::clone(&store)));
         let _ = gate.set(Arc::clone(&admin));
         let context = AuthContext::new(Arc::clone(&policy), Arc::clone(&clock));
-        let core =
-            Core { policy, clock, context, keys, accounts, usage, admin, maintenance, follower };
+        let core = Core {
+            policy,
+            clock,
+            context,
+            keys,
+            accounts,
+            usage,
+            limits,
+            admin,
+            maintenance,
+            follower,
+        };
         Ok(Opened { core, generated_admin_secret: established.generated })
     }
 
@@ -290,6 +304,11 @@ impl Core {
     /// Usage of every credential.
     pub fn usage(&self) -> &Arc<Usage> {
         &self.usage
+    }
+
+    /// The rate limits of keys and users.
+    pub fn rate_limits(&self) -> &Arc<RateLimits> {
+        &self.limits
     }
 
     /// The admin secret.

@@ -16,7 +16,8 @@ use std::time::Duration;
 use crate::accounts::Accounts;
 use crate::credentials::admin_secret::AdminGate;
 use crate::credentials::api_key::KeyRing;
-use crate::store::{ChangeSignal, StoreError};
+use crate::recording::RateLimits;
+use crate::store::{ChangeSignal, SharedStore, StoreError};
 
 /// What a pass brings up to date.
 pub(crate) struct Followed {
@@ -24,16 +25,19 @@ pub(crate) struct Followed {
     pub(crate) accounts: Arc<Accounts>,
     /// The admin gate, once the secret is established.
     pub(crate) admin: Arc<OnceLock<Arc<AdminGate>>>,
+    /// The rate limits, whose counts are exchanged with the other instances.
+    pub(crate) limits: Arc<RateLimits>,
+    pub(crate) store: SharedStore,
 }
 
 impl Followed {
     async fn catch_up(&self) -> Result<(), StoreError> {
         self.accounts.sync().await?;
         self.keys.sync().await?;
-        match self.admin.get() {
-            Some(admin) => admin.reload().await,
-            None => Ok(()),
+        if let Some(admin) = self.admin.get() {
+            admin.reload().await?;
         }
+        self.limits.share(&self.store).await
     }
 }
 

@@ -2,6 +2,7 @@
 
 use compact_str::CompactString;
 use guard_core::store::{Changes, KeyChange, KeyRecord, KeyStore, StoreError};
+use guard_core::usage::RateLimit;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
@@ -11,13 +12,34 @@ use crate::changes::{
 };
 use crate::error::store_error;
 
-const COLUMNS: &str = "seq, id, hash, name, owner, roles, created_at, expires_at, revoked";
+const COLUMNS: &str = "seq, id, hash, name, owner, roles, created_at, expires_at, revoked, \
+     rate_requests, rate_per_seconds";
 
-const SELECT: &str =
-    "SELECT seq, id, hash, name, owner, roles, created_at, expires_at, revoked FROM api_keys";
+const SELECT: &str = "SELECT seq, id, hash, name, owner, roles, created_at, expires_at, revoked, \
+     rate_requests, rate_per_seconds FROM api_keys";
 
-/// Rows per insert statement: nine parameters each, under PostgreSQL's 65 535.
+/// Rows per insert statement: ten parameters each, under PostgreSQL's 65 535.
 const INSERT_BATCH: usize = 5_000;
+
+/// A stored rate limit: both numbers or none.
+pub(crate) fn rate_limit_of(
+    requests: Option<i32>,
+    per_seconds: Option<i32>,
+    id: &str,
+) -> Result<Option<RateLimit>, StoreError> {
+    let (Some(requests), Some(per_seconds)) = (requests, per_seconds) else { return Ok(None) };
+    let limit = u32::try_from(requests).ok().zip(u32::try_from(per_seconds).ok());
+    limit
+        .and_then(|(requests, per_seconds)| RateLimit::new(requests, per_seconds).ok())
+        .map(Some)
+        .ok_or_else(|| StoreError::Damaged(format!("the rate limit of {id} is out of range")))
+}
+
+/// A rate limit as its two columns.
+pub(crate) fn rate_columns(limit: Option<RateLimit>) -> (Option<i32>, Option<i32>) {
+    let column = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    (limit.map(|l| column(l.requests)), limit.map(|l| column(l.per_seconds)))
+}
 
 /// A stored hash, which must be 32 bytes.
 pub(crate) fn hash_of(bytes: &[u8], id: &str) -> Result<[u8; 32], StoreError> {
@@ -42,9 +64,10 @@ fn key_of(row: &PgRow) -> Result<(u64, KeyRecord), StoreError> {
             row.try_get::<i64, _>(6)?,
             row.try_get::<Option<i64>, _>(7)?,
             row.try_get::<bool, _>(8)?,
+            (row.try_get::<Option<i32>, _>(9)?, row.try_get::<Option<i32>, _>(10)?),
         ))
     };
-    let (seq, id, hash, name, owner, roles, created_at, expires_at, revoked) =
+    let (seq, id, hash, name, owner, roles, created_at, expires_at, revoked, rate) =
         read().map_err(|e| StoreError::Damaged(e.to_string()))?;
     let record = KeyRecord {
         id: id.into(),
@@ -55,6 +78,7 @@ fn key_of(row: &PgRow) -> Result<(u64, KeyRecord), StoreError> {
         created_at,
         expires_at,
         revoked,
+        rate_limit: rate_limit_of(rate.0, rate.1, id)?,
     };
     Ok((seq_of(seq), record))
 }
@@ -104,7 +128,9 @@ impl KeyStore for PostgresStore {
                         .push_bind(record.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>())
                         .push_bind(record.created_at)
                         .push_bind(record.expires_at)
-                        .push_bind(record.revoked);
+                        .push_bind(record.revoked)
+                        .push_bind(rate_columns(record.rate_limit).0)
+                        .push_bind(rate_columns(record.rate_limit).1);
                 });
                 insert.build().execute(&mut *txn).await.map_err(store_error)?;
             }
@@ -125,7 +151,8 @@ impl KeyStore for PostgresStore {
             }
             sqlx::query(
                 "UPDATE api_keys SET seq = nextval('changes'), hash = $2, name = $3, owner = $4,
-                 roles = $5, created_at = $6, expires_at = $7, revoked = $8 WHERE id = $1",
+                 roles = $5, created_at = $6, expires_at = $7, revoked = $8,
+                 rate_requests = $9, rate_per_seconds = $10 WHERE id = $1",
             )
             .bind(record.id.as_str())
             .bind(record.hash.as_slice())
@@ -135,6 +162,8 @@ impl KeyStore for PostgresStore {
             .bind(record.created_at)
             .bind(record.expires_at)
             .bind(record.revoked)
+            .bind(rate_columns(record.rate_limit).0)
+            .bind(rate_columns(record.rate_limit).1)
             .execute(&mut *txn)
             .await
             .map_err(store_error)?;

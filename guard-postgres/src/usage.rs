@@ -3,7 +3,7 @@
 //! session's last use written into its record for the other instances' idle clocks.
 
 use guard_core::clock::Timestamp;
-use guard_core::store::{StoreError, UsageStore};
+use guard_core::store::{MarkAdvance, StoreError, UsageStore};
 use guard_core::usage::{
     Counters, CredentialKind, RecentUse, RequestMethod, Rollup, Subject, UsageBatch, UsageOutcome,
 };
@@ -323,6 +323,50 @@ impl UsageStore for PostgresStore {
             let mut txn = pool.begin().await.map_err(store_error)?;
             forget_usage(&mut txn, &[code(subject.kind)], &[subject.id]).await?;
             txn.commit().await.map_err(store_error)
+        })
+        .await
+    }
+
+    async fn advance_marks(&self, advances: Vec<MarkAdvance>) -> Result<Vec<i64>, StoreError> {
+        if advances.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.run(move |pool, _| async move {
+            let mut columns: (Vec<String>, Vec<i64>, Vec<i64>, Vec<i64>) = Default::default();
+            for advance in advances {
+                columns.0.push(advance.name);
+                columns.1.push(advance.at);
+                columns.2.push(advance.add);
+                columns.3.push(advance.cap);
+            }
+            // One statement, each mark moved in place (in name order, so that two instances
+            // moving the same marks never wait on each other in a circle).
+            let marks: Vec<(i64, i64)> = sqlx::query_as(
+                "WITH asked AS (
+                     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
+                         WITH ORDINALITY AS a(name, at, add, cap, n)
+                 ), moved AS (
+                     INSERT INTO marks (name, mark)
+                     SELECT name, least(at + add, at + cap) FROM asked ORDER BY name
+                     ON CONFLICT (name) DO UPDATE SET mark = greatest(
+                         marks.mark,
+                         least(
+                             greatest(marks.mark, (SELECT at FROM asked WHERE asked.name = excluded.name))
+                                 + (SELECT add FROM asked WHERE asked.name = excluded.name),
+                             (SELECT at + cap FROM asked WHERE asked.name = excluded.name)))
+                     RETURNING name, mark
+                 )
+                 SELECT asked.n, moved.mark FROM asked JOIN moved ON moved.name = asked.name
+                 ORDER BY asked.n",
+            )
+            .bind(&columns.0)
+            .bind(&columns.1)
+            .bind(&columns.2)
+            .bind(&columns.3)
+            .fetch_all(&pool)
+            .await
+            .map_err(store_error)?;
+            Ok(marks.into_iter().map(|(_, mark)| mark).collect())
         })
         .await
     }

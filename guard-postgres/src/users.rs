@@ -11,7 +11,7 @@ use crate::changes::{
     Aggregate, changes_after, commit, count, delete_logged, forget_deletions, seq_of, turn,
 };
 use crate::error::{store_error, violates};
-use crate::keys::roles_of;
+use crate::keys::{rate_columns, rate_limit_of, roles_of};
 
 /// The constraint that keeps names unique.
 const NAME_UNIQUE: &str = "users_name_unique";
@@ -30,15 +30,18 @@ fn user_of(row: &PgRow) -> Result<(u64, UserRecord), StoreError> {
                 created_at: row.try_get(7)?,
                 updated_at: row.try_get(8)?,
                 generation: u32::try_from(row.try_get::<i64, _>(9)?).unwrap_or(u32::MAX),
+                rate_limit: None,
             },
+            (row.try_get::<Option<i32>, _>(10)?, row.try_get::<Option<i32>, _>(11)?),
         ))
     };
-    let (seq, record) = read().map_err(|e| StoreError::Damaged(e.to_string()))?;
+    let (seq, mut record, rate) = read().map_err(|e| StoreError::Damaged(e.to_string()))?;
+    record.rate_limit = rate_limit_of(rate.0, rate.1, &record.id)?;
     Ok((seq_of(seq), record))
 }
 
 const SELECT: &str = "SELECT seq, id, name, normalized, password, roles, disabled, created_at,
-    updated_at, generation FROM users";
+    updated_at, generation, rate_requests, rate_per_seconds FROM users";
 
 async fn read_user(
     conn: &mut PgConnection,
@@ -58,8 +61,8 @@ async fn read_user(
     row.map(|row| user_of(&row).map(|(_, record)| record)).transpose()
 }
 
-/// `query` with a user's columns bound as `$1` to `$9`: id, name, normalized, password,
-/// roles, disabled, created, updated, generation.
+/// `query` with a user's columns bound as `$1` to `$11`: id, name, normalized, password,
+/// roles, disabled, created, updated, generation, and the rate limit's two numbers.
 fn with_user<'q>(
     query: Query<'q, Postgres, PgArguments>,
     record: &'q UserRecord,
@@ -74,6 +77,8 @@ fn with_user<'q>(
         .bind(record.created_at)
         .bind(record.updated_at)
         .bind(i64::from(record.generation))
+        .bind(rate_columns(record.rate_limit).0)
+        .bind(rate_columns(record.rate_limit).1)
 }
 
 /// A failed write of a user: a name taken, or what else it was.
@@ -90,8 +95,8 @@ impl UserStore for PostgresStore {
             }
             let insert = sqlx::query(
                 "INSERT INTO users (seq, id, name, normalized, password, roles, disabled,
-                 created_at, updated_at, generation)
-                 VALUES (nextval('changes'), $1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 created_at, updated_at, generation, rate_requests, rate_per_seconds)
+                 VALUES (nextval('changes'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             );
             with_user(insert, &record).execute(&mut *txn).await.map_err(write_error)?;
             forget_deletions(&mut txn, Aggregate::Users, &[record.id.to_string()]).await?;
@@ -116,7 +121,7 @@ impl UserStore for PostgresStore {
             let update = sqlx::query(
                 "UPDATE users SET seq = nextval('changes'), name = $2, normalized = $3,
                  password = $4, roles = $5, disabled = $6, created_at = $7, updated_at = $8,
-                 generation = $9 WHERE id = $1",
+                 generation = $9, rate_requests = $10, rate_per_seconds = $11 WHERE id = $1",
             );
             with_user(update, &record).execute(&mut *txn).await.map_err(write_error)?;
             commit(txn, &writing, Aggregate::Users).await?;

@@ -71,7 +71,7 @@ fn serves_on_postgres_and_refuses_a_database_it_cannot_use_in_one_line() {
     // A schema a newer guard wrote: one migration more than this build knows.
     db.execute(&format!(
         "INSERT INTO {schema}._sqlx_migrations (version, description, success, checksum, execution_time)
-         VALUES (2, 'from a newer guard', true, '\\x00', 0)"
+         VALUES (9999, 'from a newer guard', true, '\\x00', 0)"
     ));
     let password = url.split(':').nth(2).unwrap().split('@').next().unwrap().to_owned();
     let (scheme_and_user, rest) = url.split_once('@').unwrap();
@@ -80,7 +80,7 @@ fn serves_on_postgres_and_refuses_a_database_it_cannot_use_in_one_line() {
     let no_such_database = format!("{scheme_and_user}@{host}/no_such_database");
     let nothing_listening = format!("{scheme_and_user}@127.0.0.1:1/guard_test");
     let cases = [
-        (url.as_str(), schema.as_str(), "uses guard schema version 2; this build reads up to 1"),
+        (url.as_str(), schema.as_str(), "uses guard schema version 9999; this build reads up to 2"),
         (wrong_password.as_str(), "guard", "password authentication failed"),
         (no_such_database.as_str(), "guard", "does not exist"),
         (nothing_listening.as_str(), "guard", "refused"),

@@ -107,7 +107,7 @@ pub(crate) async fn resolve(parts: &mut Parts) -> Result<Principal, Rejection> {
 fn conclude(guard: &Guard, parts: &Parts, request: &AuthRequest<'_>, outcome: Outcome) -> Resolved {
     let core = guard.core();
     let result = match outcome {
-        Outcome::Authenticated(principal) => Ok(principal),
+        Outcome::Authenticated(principal) => admit(guard, parts, request, principal),
         Outcome::NotMine => Ok(Principal::anonymous()),
         Outcome::Rejected(rejected) => {
             tracing::debug!(reason = rejected.reason(), "credentials rejected");
@@ -132,6 +132,28 @@ fn conclude(guard: &Guard, parts: &Parts, request: &AuthRequest<'_>, outcome: Ou
         }
     };
     Resolved { result, at: request.now_if_read(), recorded: AtomicBool::new(false) }
+}
+
+/// Admits an authenticated caller under its credential's rate limit, if it has one; over
+/// it, the use is recorded as such and the request refused with 429.
+fn admit(
+    guard: &Guard,
+    parts: &Parts,
+    request: &AuthRequest<'_>,
+    principal: Principal,
+) -> Result<Principal, Rejection> {
+    let Some(limiter) = principal.rate_limiter() else { return Ok(principal) };
+    let core = guard.core();
+    match core.rate_limits().admit(limiter) {
+        Ok(()) => Ok(principal),
+        Err(retry_after) => {
+            tracing::debug!(principal = principal.id(), "over its rate limit");
+            let at = request.now();
+            let outcome = UsageOutcome::RateLimited;
+            principal.record_use(core.usage(), at, outcome, &parts.method, route(parts));
+            Err(Rejection::RateLimited { retry_after })
+        }
+    }
 }
 
 /// The route as the router matched it (`/keys/{id}`), never the query string. A request no

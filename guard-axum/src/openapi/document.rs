@@ -56,7 +56,7 @@ impl Guard {
     /// Completes an OpenAPI document (feature `openapi`): the security schemes of this
     /// guard's authenticators, on every operation [`routes!`](crate::openapi::routes) found
     /// guarded, the requirement its attribute states (roles and permissions as scopes) and
-    /// the answers it may give (401, 403, 429 with Basic, 503); a public route has no lock.
+    /// the answers it may give (401, 403, 429, 503); a public route has no lock.
     /// Unless hidden ([`GuardBuilder::hide_docs`](crate::GuardBuilder::hide_docs),
     /// `GUARD_HIDE_DOCS`), the admin and auth routes are documented too, under `mount`: where
     /// the application nests them (`"/auth"` in `.nest("/auth", guard.admin_router())`).
@@ -296,7 +296,8 @@ impl Guard {
     }
 }
 
-/// The 401, 403, 429 and 503 a guarded operation may answer, where it does not say already.
+/// The 401, 403, 429 (a rate limit; with Basic, throttling too) and 503 a guarded operation may
+/// answer, where it does not say already.
 fn add_answers(
     operation: &mut Map<String, Value>,
     forbids: bool,
@@ -324,15 +325,15 @@ fn add_answers(
             .entry("403")
             .or_insert_with(|| json!({"description": description, "content": error.clone()}));
     }
-    if password {
-        responses.entry("429").or_insert_with(|| {
-            json!({
-                "description": "Too many failed password attempts; try again later.",
-                "headers": retry_after.clone(),
-                "content": error.clone()
-            })
-        });
-    }
+    // Any key or user may carry a rate limit; Basic also throttles failed passwords.
+    let description = if password {
+        "The credentials are over their rate limit, or too many failed password attempts; try again later."
+    } else {
+        "The credentials are over their rate limit; try again later."
+    };
+    responses.entry("429").or_insert_with(|| {
+        json!({"description": description, "headers": retry_after.clone(), "content": error.clone()})
+    });
     responses.entry("503").or_insert_with(|| {
         json!({
             "description": "The guard's store is unreachable; try again later.",

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use guard_core::credentials::api_key::{Expiry, KeyInfo, KeyState, NewKey};
 use guard_core::credentials::shown::displayable;
-use guard_core::usage::{Counters, CredentialKind};
+use guard_core::usage::{Counters, CredentialKind, RateLimit};
 use serde::{Deserialize, Serialize};
 
 use super::admin::Admin;
@@ -17,6 +17,7 @@ use super::body::AdminJson;
 use super::error::ApiError;
 use super::no_store::NoStore;
 use super::paging::{self, Page, Window};
+use super::rate_limit::{checked, checked_change, present};
 use crate::Guard;
 
 /// The longest key name accepted, in characters.
@@ -38,6 +39,7 @@ pub(crate) struct KeyBody {
     created_at: String,
     last_used_at: Option<String>,
     total_uses: u64,
+    rate_limit: Option<RateLimit>,
 }
 
 impl From<KeyInfo> for KeyBody {
@@ -55,17 +57,38 @@ impl From<KeyInfo> for KeyBody {
             created_at: to_rfc3339(info.created_at),
             last_used_at: info.last_used_at.map(to_rfc3339),
             total_uses: info.total_uses,
+            rate_limit: info.rate_limit,
         }
     }
 }
 
 /// The expiry fields shared by create and renew.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub(crate) struct ExpiryFields {
     never_expires: Option<bool>,
     expires_at: Option<String>,
     ttl_days: Option<i64>,
+}
+
+/// `POST /keys/{id}/renew` body.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RenewKey {
+    never_expires: Option<bool>,
+    expires_at: Option<String>,
+    ttl_days: Option<i64>,
+    /// A new limit; `null` removes it; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    rate_limit: Option<Option<RateLimit>>,
+}
+
+/// `PATCH /keys/{id}` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatchKey {
+    /// A new limit; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    rate_limit: Option<Option<RateLimit>>,
 }
 
 impl ExpiryFields {
@@ -105,6 +128,7 @@ pub(crate) struct CreateKey {
     never_expires: Option<bool>,
     expires_at: Option<String>,
     ttl_days: Option<i64>,
+    rate_limit: Option<RateLimit>,
 }
 
 /// `POST /keys` answer: the only response that ever shows the key.
@@ -130,6 +154,7 @@ pub(crate) async fn create(
         name: body.name,
         roles: body.roles.unwrap_or_default(),
         owner: body.owner,
+        rate_limit: checked(body.rate_limit)?,
         expiry: ExpiryFields {
             never_expires: body.never_expires,
             expires_at: body.expires_at,
@@ -224,18 +249,42 @@ pub(crate) async fn renew(
     _: Admin,
     State(guard): State<Guard>,
     id: Result<Path<String>, PathRejection>,
-    AdminJson(body): AdminJson<ExpiryFields>,
+    AdminJson(body): AdminJson<RenewKey>,
 ) -> Result<Json<RenewedBody>, ApiError> {
     let id = key_id(id)?;
     // An unknown id is a 404 even when the body is also wrong.
     guard.keys().get(&id)?;
-    let expiry = body.expiry()?;
-    let renewed = guard.keys().renew(&id, expiry).await?;
+    let rate_limit = checked_change(body.rate_limit)?;
+    let expiry = ExpiryFields {
+        never_expires: body.never_expires,
+        expires_at: body.expires_at,
+        ttl_days: body.ttl_days,
+    }
+    .expiry()?;
+    let renewed = guard.keys().renew_limited(&id, expiry, rate_limit).await?;
     tracing::info!(id = %renewed.info.id, reactivated = renewed.reactivated, "API key renewed");
     let mut info = [renewed.info];
     counted_everywhere(&guard, &mut info).await;
     let [info] = info;
     Ok(Json(RenewedBody { reactivated: renewed.reactivated, info: info.into() }))
+}
+
+pub(crate) async fn patch(
+    _: Admin,
+    State(guard): State<Guard>,
+    id: Result<Path<String>, PathRejection>,
+    AdminJson(body): AdminJson<PatchKey>,
+) -> Result<Json<KeyBody>, ApiError> {
+    let id = key_id(id)?;
+    guard.keys().get(&id)?;
+    let Some(rate_limit) = checked_change(body.rate_limit)? else {
+        return Err(ApiError::invalid("give `rate_limit`: the limit, or null to remove it"));
+    };
+    let mut info = [guard.keys().set_rate_limit(&id, rate_limit).await?];
+    counted_everywhere(&guard, &mut info).await;
+    let [info] = info;
+    tracing::info!(id = %info.id, "API key's rate limit changed");
+    Ok(Json(info.into()))
 }
 
 pub(crate) async fn delete(

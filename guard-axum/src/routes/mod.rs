@@ -13,6 +13,7 @@ mod login;
 mod no_store;
 mod paging;
 mod policy;
+mod rate_limit;
 mod register;
 mod token;
 mod usage;
@@ -39,11 +40,12 @@ impl Guard {
     /// | `GET /keys` | list keys with usage, most recently used first (`?limit=&offset=`) |
     /// | `GET /keys/{id}` | one key with its usage |
     /// | `POST /keys/{id}/revoke` | revoke |
-    /// | `POST /keys/{id}/renew` | new expiry (`{expires_at?, ttl_days?, never_expires?}`); reactivates |
+    /// | `POST /keys/{id}/renew` | new expiry (`{expires_at?, ttl_days?, never_expires?, rate_limit?}`); reactivates |
+    /// | `PATCH /keys/{id}` | a new rate limit `{rate_limit}` (`null` removes it) |
     /// | `DELETE /keys/{id}` | delete, with its usage |
     /// | `GET /keys/{id}/usage` | its last requests and rollups (`?limit=&since=&until=&granularity=`) |
     /// | `POST /users`, `GET /users` | create a user `{name, password, roles?}`; list them |
-    /// | `GET/PATCH/DELETE /users/{id}` | one user; change `{name?, roles?, disabled?}`; delete |
+    /// | `GET/PATCH/DELETE /users/{id}` | one user; change `{name?, roles?, disabled?, rate_limit?}`; delete |
     /// | `PUT /users/{id}/password` | set the password `{password}`; ends the user's sessions and tokens |
     /// | `GET /users/{id}/sessions`, `DELETE /sessions/{id}` | a user's sessions; end one |
     /// | `DELETE /users/{id}/sessions` | end all of a user's sessions |
@@ -56,7 +58,7 @@ impl Guard {
     {
         Router::new()
             .route("/keys", post(keys::create).get(keys::list))
-            .route("/keys/{id}", get(keys::get).delete(keys::delete))
+            .route("/keys/{id}", get(keys::get).patch(keys::patch).delete(keys::delete))
             .route("/keys/{id}/revoke", post(keys::revoke))
             .route("/keys/{id}/renew", post(keys::renew))
             .route("/keys/{id}/usage", get(usage::usage))

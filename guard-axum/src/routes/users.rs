@@ -8,12 +8,14 @@ use guard_core::clock::to_rfc3339;
 use guard_core::credentials::issued::IssuedInfo;
 use guard_core::credentials::issued::IssuedKind;
 use guard_core::credentials::user::{NewUser, UserInfo, UserPatch};
+use guard_core::usage::RateLimit;
 use serde::{Deserialize, Serialize};
 
 use super::admin::Admin;
 use super::body::AdminJson;
 use super::error::ApiError;
 use super::paging::{self, Page, Window};
+use super::rate_limit::{checked, checked_change, present};
 use crate::Guard;
 
 /// A user as the admin API shows it: never its password or hash.
@@ -25,6 +27,7 @@ pub(crate) struct UserBody {
     disabled: bool,
     created_at: String,
     updated_at: String,
+    rate_limit: Option<RateLimit>,
 }
 
 impl From<UserInfo> for UserBody {
@@ -36,6 +39,7 @@ impl From<UserInfo> for UserBody {
             disabled: info.disabled,
             created_at: to_rfc3339(info.created_at),
             updated_at: to_rfc3339(info.updated_at),
+            rate_limit: info.rate_limit,
         }
     }
 }
@@ -47,6 +51,7 @@ pub(crate) struct CreateUser {
     name: String,
     password: String,
     roles: Option<Vec<String>>,
+    rate_limit: Option<RateLimit>,
 }
 
 fn no_such_user() -> ApiError {
@@ -63,8 +68,12 @@ pub(crate) async fn create(
     State(guard): State<Guard>,
     AdminJson(body): AdminJson<CreateUser>,
 ) -> Result<(StatusCode, Json<UserBody>), ApiError> {
-    let new =
-        NewUser { name: body.name, password: body.password, roles: body.roles.unwrap_or_default() };
+    let new = NewUser {
+        name: body.name,
+        password: body.password,
+        roles: body.roles.unwrap_or_default(),
+        rate_limit: checked(body.rate_limit)?,
+    };
     let user = guard.accounts().create_user(new).await?;
     tracing::info!(id = %user.id, "user created");
     Ok((StatusCode::CREATED, Json(user.into())))
@@ -102,6 +111,9 @@ pub(crate) struct Patch {
     name: Option<String>,
     roles: Option<Vec<String>>,
     disabled: Option<bool>,
+    /// A new limit; `null` removes it; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    rate_limit: Option<Option<RateLimit>>,
 }
 
 pub(crate) async fn patch(
@@ -111,7 +123,12 @@ pub(crate) async fn patch(
     AdminJson(body): AdminJson<Patch>,
 ) -> Result<Json<UserBody>, ApiError> {
     let id = user_id(id)?;
-    let patch = UserPatch { name: body.name, roles: body.roles, disabled: body.disabled };
+    let patch = UserPatch {
+        name: body.name,
+        roles: body.roles,
+        disabled: body.disabled,
+        rate_limit: checked_change(body.rate_limit)?,
+    };
     let user = guard.accounts().patch_user(&id, patch).await?;
     tracing::info!(id = %user.id, disabled = user.disabled, "user changed");
     Ok(Json(user.into()))

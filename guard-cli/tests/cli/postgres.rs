@@ -183,9 +183,10 @@ async fn a_database_the_servers_have_not_prepared_is_left_alone() {
     t.run(&["user", "list"]).ok();
     let migrations = format!("{schema}._sqlx_migrations");
     let newest = format!("(SELECT max(version) FROM {migrations})");
-    db.execute(&format!("UPDATE {migrations} SET version = version - 1 WHERE version = {newest}"));
+    // The newest migration hidden (a negative version), as if never applied.
+    db.execute(&format!("UPDATE {migrations} SET version = -version WHERE version = {newest}"));
     t.run(&["user", "list"]).failed_saying("start the upgraded application on it first");
-    db.execute(&format!("UPDATE {migrations} SET version = version + 1 WHERE version = {newest}"));
+    db.execute(&format!("UPDATE {migrations} SET version = -version WHERE version < 0"));
     t.run(&["user", "list"]).ok();
 
     // Prepared by a newer guard.

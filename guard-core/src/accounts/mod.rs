@@ -122,6 +122,7 @@ impl Accounts {
             created_at: now,
             updated_at: now,
             generation: 0,
+            rate_limit: new.rate_limit,
         };
         let id = record.id.clone();
         self.users.insert(record).await?;
@@ -144,6 +145,9 @@ impl Accounts {
             }
             None => false,
         };
+        if let Some(rate_limit) = patch.rate_limit {
+            record.rate_limit = rate_limit;
+        }
         let disabling = patch.disabled == Some(true) && !record.disabled;
         if let Some(disabled) = patch.disabled {
             record.disabled = disabled;
@@ -245,6 +249,7 @@ mod tests {
             created_at: 1,
             updated_at: 1,
             generation: 0,
+            rate_limit: None,
         };
         pollster::block_on(store.insert_user(record)).unwrap();
         let accounts = core.accounts();
@@ -279,6 +284,7 @@ mod tests {
             name: "ann".into(),
             password: "correct horse battery".into(),
             roles: vec!["reader".into()],
+            rate_limit: None,
         };
         let id = pollster::block_on(accounts.create_user(new)).unwrap().id;
         // A login checked the old password; the password changes before its session is

@@ -50,6 +50,6 @@ impl Accounts {
             }
             Err(Refused::Store(error)) => return Err(error.into()),
         };
-        Ok(self.create_user(NewUser { name, password, roles }).await?)
+        Ok(self.create_user(NewUser { name, password, roles, rate_limit: None }).await?)
     }
 }

@@ -8,7 +8,7 @@ use super::policy::Grant;
 use super::set::BitSet;
 use crate::clock::Timestamp;
 use crate::recording::Usage;
-use crate::usage::{Tracked, UsageOutcome};
+use crate::usage::{RateLimiter, Tracked, UsageOutcome};
 
 /// What kind of credential identified a principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -52,6 +52,12 @@ pub trait Identity: Send + Sync + 'static {
     /// [`Identity::credential`] as a shared handle, taken only when the credential first
     /// gathers usage in a flush interval.
     fn credential_handle(self: Arc<Self>) -> Option<Arc<dyn Tracked>> {
+        None
+    }
+
+    /// The rate limit its requests share, if it has one (an API key's own, or a user's for
+    /// all its sessions, tokens and passwords).
+    fn rate_limiter(&self) -> Option<&Arc<RateLimiter>> {
         None
     }
 }
@@ -186,6 +192,11 @@ impl Principal {
             Some(via) => Some(via.credential.as_ref()),
             None => self.identity.credential(),
         }
+    }
+
+    /// The rate limit this principal's requests share, if it has one.
+    pub fn rate_limiter(&self) -> Option<&Arc<RateLimiter>> {
+        self.identity.rate_limiter()
     }
 
     /// Records one use of the credential that proved this principal (nothing for one whose

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use crate::authz::{Grant, Identity, Policy, Principal, PrincipalKind};
 use crate::clock::Timestamp;
 use crate::credentials::user::{UserDirectory, UserEntry};
+use crate::usage::RateLimiter;
 
 /// The key that signs or verifies tokens, which also fixes the algorithm.
 #[derive(Clone)]
@@ -332,6 +333,9 @@ impl Identity for AsJwt {
     }
     fn grant(&self) -> &Grant {
         self.0.grant()
+    }
+    fn rate_limiter(&self) -> Option<&Arc<RateLimiter>> {
+        self.0.rate_limiter()
     }
 }
 

@@ -11,8 +11,10 @@
 //! last flush interval, plus those of the flush then being written.
 
 mod config;
+mod limits;
 mod recorder;
 mod writer;
 
 pub use self::config::UsageConfig;
+pub use self::limits::RateLimits;
 pub use self::recorder::Usage;

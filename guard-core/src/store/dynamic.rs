@@ -7,8 +7,8 @@
 
 use super::{
     Changes, FailureCount, FailureUpdate, IssuedChange, IssuedRecord, IssuedStore, KeyChange,
-    KeyRecord, KeyStore, MetaStore, Schema, StoreError, ThrottleStore, UsageStore, UserChange,
-    UserRecord, UserStore, WatchStore,
+    KeyRecord, KeyStore, MarkAdvance, MetaStore, Schema, StoreError, ThrottleStore, UsageStore,
+    UserChange, UserRecord, UserStore, WatchStore,
 };
 use crate::clock::Timestamp;
 use crate::future::BoxFuture;
@@ -89,6 +89,10 @@ pub trait DynUsageStore: Send + Sync + 'static {
         until: Timestamp,
     ) -> BoxFuture<'_, Result<Vec<Rollup>, StoreError>>;
     fn delete_usage(&self, subject: Subject) -> BoxFuture<'_, Result<(), StoreError>>;
+    fn advance_marks(
+        &self,
+        advances: Vec<MarkAdvance>,
+    ) -> BoxFuture<'_, Result<Vec<i64>, StoreError>>;
     fn prune_usage(&self, before: Timestamp) -> BoxFuture<'_, Result<u64, StoreError>>;
 }
 
@@ -131,6 +135,12 @@ impl<T: UsageStore> DynUsageStore for T {
     }
     fn prune_usage(&self, before: Timestamp) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(UsageStore::prune_usage(self, before))
+    }
+    fn advance_marks(
+        &self,
+        advances: Vec<MarkAdvance>,
+    ) -> BoxFuture<'_, Result<Vec<i64>, StoreError>> {
+        Box::pin(UsageStore::advance_marks(self, advances))
     }
 }
 

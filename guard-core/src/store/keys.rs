@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Change, Changes, StoreError};
 use crate::clock::Timestamp;
+use crate::usage::RateLimit;
 
 /// An API key as stored: never the key itself, only the blake3 hash of its secret part.
 ///
@@ -31,6 +32,8 @@ pub struct KeyRecord {
     pub expires_at: Option<Timestamp>,
     /// Whether it was revoked.
     pub revoked: bool,
+    /// How often it may be used, if it is limited.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// One change to the keys, as [`KeyStore::key_changes`] reports it.

@@ -46,7 +46,7 @@ pub use self::keys::{KeyChange, KeyRecord, KeyStore};
 pub use self::meta::{MetaStore, Schema};
 pub use self::redb::{DEFAULT_CACHE_BYTES, RedbStore};
 pub use self::throttle::{FailureCount, FailureUpdate, ThrottleStore};
-pub use self::usage::UsageStore;
+pub use self::usage::{MarkAdvance, UsageStore};
 pub use self::users::{UserChange, UserRecord, UserStore};
 pub use self::watch::{ChangeSignal, WatchStore};
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Change, Changes, StoreError};
 use crate::clock::Timestamp;
+use crate::usage::RateLimit;
 
 /// A user as stored: the password only as an argon2id PHC string.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +31,8 @@ pub struct UserRecord {
     /// Goes up when the password changes or the user is disabled: sessions, tokens and JWTs
     /// issued for an earlier generation no longer work, even if the user is enabled again.
     pub generation: u32,
+    /// How often its sessions, tokens and password (together) may be used, if it is limited.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl std::fmt::Debug for UserRecord {

@@ -10,11 +10,13 @@
 //! gathered is `recording`'s; the store keeps it (`UsageStore`).
 
 mod counts;
+pub(crate) mod limit;
 mod outcome;
 mod slot;
 mod subject;
 
 pub use self::counts::{Counters, RecentUse, Rollup, SubjectUsage, UsageBatch};
+pub use self::limit::{InvalidRateLimit, MAX_PER_SECONDS, MAX_REQUESTS, RateLimit, RateLimiter};
 pub use self::outcome::{RequestMethod, UsageOutcome};
 pub(crate) use self::slot::Use;
 pub use self::slot::{Detail, Tracked, UsageSlot};

@@ -15,6 +15,8 @@ pub enum UsageOutcome {
     Expired,
     /// Authenticated, but the credential lacks what the route requires.
     Forbidden,
+    /// Authenticated, but over the credential's rate limit.
+    RateLimited,
 }
 
 impl UsageOutcome {
@@ -25,6 +27,7 @@ impl UsageOutcome {
             UsageOutcome::Revoked => 1,
             UsageOutcome::Expired => 2,
             UsageOutcome::Forbidden => 3,
+            UsageOutcome::RateLimited => 4,
         }
     }
 
@@ -35,6 +38,7 @@ impl UsageOutcome {
             1 => UsageOutcome::Revoked,
             2 => UsageOutcome::Expired,
             3 => UsageOutcome::Forbidden,
+            4 => UsageOutcome::RateLimited,
             _ => return None,
         })
     }

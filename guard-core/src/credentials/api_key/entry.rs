@@ -13,7 +13,7 @@ use crate::clock::Timestamp;
 use crate::credentials::format::{CredentialFormat, HashHead, ID_LEN};
 use crate::credentials::table::Identified;
 use crate::store::KeyRecord;
-use crate::usage::{Counters, CredentialKind, Subject, Tracked, UsageSlot};
+use crate::usage::{Counters, CredentialKind, RateLimiter, Subject, Tracked, UsageSlot};
 
 const NEVER: Timestamp = i64::MAX;
 
@@ -33,6 +33,8 @@ pub struct KeyEntry {
     name: CompactString,
     grant: Arc<Grant>,
     usage: UsageSlot,
+    /// Its rate limit and what is used of it, if it is limited.
+    limiter: Option<Arc<RateLimiter>>,
 }
 
 impl std::fmt::Debug for KeyEntry {
@@ -71,6 +73,9 @@ impl KeyEntry {
             name,
             grant,
             usage: UsageSlot::new(counters),
+            limiter: record
+                .rate_limit
+                .map(|limit| Arc::new(RateLimiter::new(limit, format!("k:{}", record.id).into()))),
         })
     }
 
@@ -100,6 +105,17 @@ impl KeyEntry {
             && (!self.named || self.name == record.name)
             && Arc::ptr_eq(&self.grant, grant)
             && self.owned == record.owner.is_some()
+            && self.limiter.as_ref().map(|l| l.limit()) == record.rate_limit
+    }
+
+    /// Takes over what `old` (this key before a change) used of its rate limit, if the limit
+    /// is the same: a rename does not refill the allowance.
+    pub(super) fn carry_limit_from(&mut self, old: &KeyEntry) {
+        if let (Some(new), Some(old)) = (&self.limiter, &old.limiter)
+            && new.limit() == old.limit()
+        {
+            self.limiter = Some(Arc::clone(old));
+        }
     }
 
     pub(super) fn set_state(&self, record: &KeyRecord) {
@@ -155,6 +171,7 @@ impl KeyEntry {
             state: self.state(now),
             total_uses: counters.uses,
             last_used_at: counters.last_used_at,
+            rate_limit: self.limiter.as_ref().map(|l| l.limit()),
         }
     }
 }
@@ -183,6 +200,9 @@ impl Identity for KeyEntry {
     }
     fn credential_handle(self: Arc<Self>) -> Option<Arc<dyn Tracked>> {
         Some(self)
+    }
+    fn rate_limiter(&self) -> Option<&Arc<RateLimiter>> {
+        self.limiter.as_ref()
     }
 }
 

@@ -119,10 +119,17 @@ impl KeyIndex {
             entry.set_state(&record);
             return;
         }
-        // New, or renamed or re-roled: a new entry, carrying the counts.
-        let counters = self.table.remove(id).map_or_else(Counters::default, |e| e.counters());
+        // New, or renamed, re-roled or re-limited: a new entry, carrying the counts (and the
+        // allowance used, under the same limit).
+        let old = self.table.remove(id);
+        let counters = old.as_ref().map_or_else(Counters::default, |e| e.counters());
         match KeyEntry::new(&record, grant, counters, format) {
-            Some(entry) => self.table.insert_new(Arc::new(entry)),
+            Some(mut entry) => {
+                if let Some(old) = &old {
+                    entry.carry_limit_from(old);
+                }
+                self.table.insert_new(Arc::new(entry));
+            }
             None => tracing::error!(id = %record.id, "a stored key is malformed; it is left out"),
         }
     }
@@ -166,6 +173,7 @@ mod tests {
             roles: vec!["reader".into()],
             created_at: 1,
             expires_at: None,
+            rate_limit: None,
             revoked: name == "revoked",
         });
         Change { seq, id: id.into(), record }

@@ -13,6 +13,7 @@ use crate::config::MAX_TTL_DAYS;
 use crate::random::RandomError;
 use crate::secret::Secret;
 use crate::store::StoreError;
+use crate::usage::RateLimit;
 
 /// When a key stops working.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,6 +41,8 @@ pub struct NewKey {
     /// The user the key acts for, by id: it works only while that user exists and is
     /// enabled, and holds no role the user does not.
     pub owner: Option<String>,
+    /// How often it may be used; `None` for no limit.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// A key just created. `key` is the only copy of the plaintext: show it once.
@@ -86,6 +89,8 @@ pub struct KeyInfo {
     pub total_uses: u64,
     /// The latest of them.
     pub last_used_at: Option<Timestamp>,
+    /// How often it may be used, if it is limited.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// Why a key could not be created or changed.

@@ -21,7 +21,7 @@ use crate::credentials::format::{CredentialFormat, hash_secret};
 use crate::credentials::user::UserDirectory;
 use crate::secret::Secret;
 use crate::store::{KeyRecord, SharedStore, StoreError, catch_up};
-use crate::usage::{CredentialKind, Subject};
+use crate::usage::{CredentialKind, RateLimit, Subject};
 
 /// How many records one load or sync reads per store call.
 const PAGE: usize = 10_000;
@@ -183,6 +183,7 @@ impl KeyRing {
             created_at: now,
             expires_at,
             revoked: false,
+            rate_limit: new.rate_limit,
         };
         // 71 random bits make an id collision practically impossible; the store still refuses
         // one rather than overwrite a key.
@@ -267,6 +268,17 @@ impl KeyRing {
     /// Gives a key a new expiry (`Expiry::Default` is now + the default lifetime) and
     /// reactivates it if it was revoked.
     pub async fn renew(&self, id: &str, expiry: Expiry) -> Result<Renewed, KeyError> {
+        self.renew_limited(id, expiry, None).await
+    }
+
+    /// [`KeyRing::renew`], also giving the key a new rate limit (`Some(None)` removes it),
+    /// in the same write.
+    pub async fn renew_limited(
+        &self,
+        id: &str,
+        expiry: Expiry,
+        rate_limit: Option<Option<RateLimit>>,
+    ) -> Result<Renewed, KeyError> {
         let expires_at = self.expires_at(expiry, self.clock.now())?;
         if let Some(owner) = self.read_index().owner(id)
             && !self.users.get(owner).is_some_and(|user| user.is_enabled())
@@ -277,9 +289,21 @@ impl KeyRing {
             .update(id, |record| {
                 record.revoked = false;
                 record.expires_at = expires_at;
+                if let Some(rate_limit) = rate_limit {
+                    record.rate_limit = rate_limit;
+                }
             })
             .await?;
         Ok(Renewed { info, reactivated: before != KeyState::Active })
+    }
+
+    /// Gives a key a new rate limit, or none.
+    pub async fn set_rate_limit(
+        &self,
+        id: &str,
+        rate_limit: Option<RateLimit>,
+    ) -> Result<KeyInfo, KeyError> {
+        self.update(id, |record| record.rate_limit = rate_limit).await.map(|(info, _)| info)
     }
 
     /// Deletes a key and its usage.
@@ -391,6 +415,7 @@ mod tests {
             created_at: 100,
             expires_at: None,
             revoked,
+            rate_limit: None,
         };
         (generated.plaintext, record)
     }

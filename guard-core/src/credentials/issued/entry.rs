@@ -12,7 +12,7 @@ use crate::credentials::format::{HashHead, ID_LEN};
 use crate::credentials::table::Identified;
 use crate::credentials::user::UserEntry;
 use crate::store::IssuedRecord;
-use crate::usage::{Counters, Detail, Subject, Tracked, UsageSlot};
+use crate::usage::{Counters, Detail, RateLimiter, Subject, Tracked, UsageSlot};
 
 /// A session or bearer token in the in-memory index.
 pub struct IssuedEntry {
@@ -216,5 +216,8 @@ impl Identity for IssuedEntry {
     }
     fn credential_handle(self: Arc<Self>) -> Option<Arc<dyn Tracked>> {
         Some(self)
+    }
+    fn rate_limiter(&self) -> Option<&Arc<RateLimiter>> {
+        self.user.as_deref().and_then(|u| u.rate_limiter())
     }
 }

@@ -67,12 +67,13 @@ impl UserDirectory {
     }
 
     fn apply(&self, index: &mut Index, change: UserChange) {
-        if let Some(old) = index.by_id.remove(&change.id) {
+        let old = index.by_id.remove(&change.id);
+        if let Some(old) = &old {
             index.by_name.remove(&old.record.normalized);
         }
         if let Some(record) = change.record {
             let grant = self.grants.of(&record.roles);
-            let entry = Arc::new(UserEntry { record, grant });
+            let entry = Arc::new(UserEntry::new(record, grant, old.as_deref()));
             index.by_name.insert(entry.record.normalized.clone(), Arc::clone(&entry));
             index.by_id.insert(entry.record.id.clone(), entry);
         }

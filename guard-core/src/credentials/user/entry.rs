@@ -9,11 +9,14 @@ use compact_str::CompactString;
 use super::UserInfo;
 use crate::authz::{Grant, Identity, PrincipalKind};
 use crate::store::UserRecord;
+use crate::usage::RateLimiter;
 
 /// A user in the in-memory directory.
 pub struct UserEntry {
     pub(super) record: UserRecord,
     pub(super) grant: Arc<Grant>,
+    /// Its rate limit and what is used of it, if it is limited.
+    pub(super) limiter: Option<Arc<RateLimiter>>,
 }
 
 impl std::fmt::Debug for UserEntry {
@@ -23,6 +26,19 @@ impl std::fmt::Debug for UserEntry {
 }
 
 impl UserEntry {
+    /// The entry for a record; under the same limit as `old` (the user before a change), it
+    /// takes over what `old` used of it.
+    pub(super) fn new(record: UserRecord, grant: Arc<Grant>, old: Option<&UserEntry>) -> Self {
+        let limiter = match (record.rate_limit, old.and_then(|o| o.limiter.as_ref())) {
+            (Some(limit), Some(old)) if old.limit() == limit => Some(Arc::clone(old)),
+            (Some(limit), _) => {
+                Some(Arc::new(RateLimiter::new(limit, format!("u:{}", record.id).into())))
+            }
+            (None, _) => None,
+        };
+        UserEntry { record, grant, limiter }
+    }
+
     /// The user's stable id.
     pub fn user_id(&self) -> &str {
         &self.record.id
@@ -62,6 +78,7 @@ impl UserEntry {
             disabled: self.record.disabled,
             created_at: self.record.created_at,
             updated_at: self.record.updated_at,
+            rate_limit: self.record.rate_limit,
         }
     }
 }
@@ -78,5 +95,8 @@ impl Identity for UserEntry {
     }
     fn grant(&self) -> &Grant {
         &self.grant
+    }
+    fn rate_limiter(&self) -> Option<&Arc<RateLimiter>> {
+        self.limiter.as_ref()
     }
 }

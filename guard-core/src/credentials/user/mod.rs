@@ -13,6 +13,7 @@ use crate::credentials::api_key::KeyError;
 use crate::credentials::password::PasswordError;
 use crate::random::RandomError;
 use crate::store::StoreError;
+use crate::usage::RateLimit;
 
 /// What the admin API shows of a user: never its password or its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub struct UserInfo {
     pub created_at: Timestamp,
     /// Last change.
     pub updated_at: Timestamp,
+    /// How often its sessions, tokens and password may be used (together), if limited.
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// A user to create.
@@ -40,6 +43,9 @@ pub struct NewUser {
     pub password: String,
     /// Role names, each declared by the policy.
     pub roles: Vec<String>,
+    /// How often its sessions, tokens and password may be used (together); `None` for no
+    /// limit.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl std::fmt::Debug for NewUser {
@@ -57,6 +63,8 @@ pub struct UserPatch {
     pub roles: Option<Vec<String>>,
     /// Disable (ending everything issued to the user and its keys) or enable.
     pub disabled: Option<bool>,
+    /// A new rate limit: `Some(None)` removes it.
+    pub rate_limit: Option<Option<RateLimit>>,
 }
 
 /// Why a user could not be created or changed.

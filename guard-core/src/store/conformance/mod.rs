@@ -16,7 +16,7 @@ mod shared;
 mod usage;
 
 use super::{IssuedRecord, KeyRecord, Store, UserRecord};
-use crate::usage::CredentialKind;
+use crate::usage::{CredentialKind, RateLimit};
 
 pub use self::keys::{
     key_changes_follow_every_write, key_updates_are_conditional, keys_insert_get_update_delete,
@@ -34,11 +34,11 @@ pub use self::settings::{
 pub use self::shared::{
     a_conditional_update_loses_to_another_writer, counters_add_up_across_writers,
     each_writer_sees_the_other_s_changes, failure_counts_are_shared_by_writers,
-    the_other_writer_s_changes_raise_the_signal,
+    marks_add_up_across_writers, the_other_writer_s_changes_raise_the_signal,
 };
 pub use self::usage::{
     counters_are_added_as_deltas, delete_usage_forgets_one_credential,
-    prune_removes_old_rollups_only, recent_uses_keep_the_last_n,
+    marks_advance_and_never_go_back, prune_removes_old_rollups_only, recent_uses_keep_the_last_n,
     rollups_add_up_per_minute_route_method_and_outcome, usage_of_unknown_credentials_is_dropped,
 };
 
@@ -53,6 +53,7 @@ pub async fn run_all<S: Store>(mut fresh: impl FnMut() -> S) {
     usage_of_unknown_credentials_is_dropped(&fresh()).await;
     delete_usage_forgets_one_credential(&fresh()).await;
     prune_removes_old_rollups_only(&fresh()).await;
+    marks_advance_and_never_go_back(&fresh()).await;
     meta_round_trips(&fresh()).await;
     meta_is_replaced_only_from_its_value(&fresh()).await;
     users_have_unique_names(&fresh()).await;
@@ -80,6 +81,8 @@ pub async fn run_shared<S: Store>(mut fresh: impl FnMut() -> (S, S)) {
     failure_counts_are_shared_by_writers(&pair.0, &pair.1).await;
     let pair = fresh();
     the_other_writer_s_changes_raise_the_signal(&pair.0, &pair.1).await;
+    let pair = fresh();
+    marks_add_up_across_writers(&pair.0, &pair.1).await;
 }
 
 /// A user record for the cases.
@@ -94,6 +97,7 @@ pub fn user(id: &str, name: &str) -> UserRecord {
         created_at: 1_000,
         updated_at: 1_000,
         generation: 0,
+        rate_limit: Some(RateLimit { requests: 1_000, per_seconds: 3_600 }),
     }
 }
 
@@ -125,5 +129,6 @@ pub fn key(id: &str) -> KeyRecord {
         created_at: 1_000,
         expires_at: Some(2_000),
         revoked: false,
+        rate_limit: Some(RateLimit { requests: 100, per_seconds: 60 }),
     }
 }

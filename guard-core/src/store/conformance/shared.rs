@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::join_all;
 use super::{issued, key, user};
-use crate::store::{DynStore, FailureCount, StoreError};
+use crate::store::{DynStore, FailureCount, MarkAdvance, StoreError};
 use crate::usage::{Counters, CredentialKind, Subject, SubjectUsage, UsageBatch};
 
 fn uses(id: &str, n: u64, last: i64) -> UsageBatch {
@@ -140,4 +140,18 @@ pub async fn the_other_writer_s_changes_raise_the_signal(a: &dyn DynStore, b: &d
         .await;
         assert!(raised > seen, "write {n} ({write}) raised nothing in {:?}", waited.elapsed());
     }
+}
+
+/// Marks moved by two writers at once add up: no step is lost.
+pub async fn marks_add_up_across_writers(a: &dyn DynStore, b: &dyn DynStore) {
+    let step = |name: &str| MarkAdvance { name: name.into(), at: 1_000, add: 5, cap: 1_000_000 };
+    let writes = (0..20).map(|n| {
+        let store = if n % 2 == 0 { a } else { b };
+        store.advance_marks(vec![step("k:x"), step("u:y")])
+    });
+    for done in join_all(writes).await {
+        done.unwrap();
+    }
+    let read = |name: &str| MarkAdvance { name: name.into(), at: 0, add: 0, cap: 0 };
+    assert_eq!(a.advance_marks(vec![read("k:x"), read("u:y")]).await.unwrap(), [1_100, 1_100]);
 }

@@ -1,7 +1,7 @@
 //! Usage: counters, rollups, the last requests.
 
 use super::key;
-use crate::store::DynStore;
+use crate::store::{DynStore, MarkAdvance};
 use crate::usage::{
     Counters, CredentialKind, RecentUse, RequestMethod, Rollup, Subject, SubjectUsage, UsageBatch,
     UsageOutcome,
@@ -155,4 +155,30 @@ pub async fn prune_removes_old_rollups_only(store: &dyn DynStore) {
     );
     assert_eq!(store.rollups(subject("b"), i64::MIN, i64::MAX).await.unwrap(), vec![]);
     assert_eq!(store.prune_usage(120).await.unwrap(), 0);
+}
+
+fn advance(name: &str, at: i64, add: i64, cap: i64) -> MarkAdvance {
+    MarkAdvance { name: name.into(), at, add, cap }
+}
+
+/// Marks start at the time given, move by what is added, stop at the cap, never go back,
+/// and answer in the order asked.
+pub async fn marks_advance_and_never_go_back(store: &dyn DynStore) {
+    let after = store
+        .advance_marks(vec![advance("k:a", 1_000, 30, 500), advance("u:b", 1_000, 0, 500)])
+        .await
+        .unwrap();
+    assert_eq!(after, [1_030, 1_000]);
+    let after = store
+        .advance_marks(vec![
+            advance("u:b", 2_000, 10, 500),
+            advance("k:a", 1_010, 30, 500),
+            advance("k:c", 5, 1_000, 100),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(after, [2_010, 1_060, 105], "from the later of mark and now; capped");
+    let after = store.advance_marks(vec![advance("k:a", 0, 0, 0)]).await.unwrap();
+    assert_eq!(after, [1_060], "never back, whatever the caller's clock");
+    assert_eq!(store.advance_marks(vec![]).await.unwrap(), Vec::<i64>::new());
 }

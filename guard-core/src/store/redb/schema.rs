@@ -11,8 +11,9 @@ use crate::store::StoreError;
 /// Bumped whenever the layout changes; opening an older file migrates it, a newer one is an
 /// error. Version 1: JSON records and one usage record per request. Version 2: binary
 /// records, a change log of keys, usage as counters, rollups and the last requests. Version
-/// 3: sessions carry when they were last seen; login throttling is kept in the file.
-pub(super) const SCHEMA_VERSION: u32 = 3;
+/// 3: sessions carry when they were last seen; login throttling is kept in the file. Version
+/// 4: keys and users carry a rate limit.
+pub(super) const SCHEMA_VERSION: u32 = 4;
 pub(super) const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 /// Named settings.
@@ -48,6 +49,8 @@ pub(super) const ROLLUPS: TableDefinition<(u8, &str, i64, &str, u8, u8), u64> =
 /// time without a full scan.
 pub(super) const ROLLUP_MINUTES: TableDefinition<(i64, u8, &str), ()> =
     TableDefinition::new("guard_usage_minutes");
+/// Marks every process moves, by name (what rate limits share).
+pub(super) const MARKS: TableDefinition<&str, i64> = TableDefinition::new("guard_marks");
 /// Login throttling: key → (failures, blocked until, last failure).
 pub(super) const FAILURES: TableDefinition<&str, (u32, i64, i64)> =
     TableDefinition::new("guard_throttle_failures");
@@ -111,10 +114,15 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), StoreError> {
     match found {
         Some(found) if found > SCHEMA_VERSION => return Err(newer(path, found)),
         Some(1) => {
+            // Version 1 had keys only, which `from_v1` writes in today's form.
             migrate::from_v1(&txn)?;
             migrate::from_v2(&txn)?;
         }
-        Some(2) => migrate::from_v2(&txn)?,
+        Some(2) => {
+            migrate::from_v2(&txn)?;
+            migrate::from_v3(&txn)?;
+        }
+        Some(3) => migrate::from_v3(&txn)?,
         _ => {}
     }
     txn.open_table(META)
@@ -133,6 +141,7 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), StoreError> {
     txn.open_table(ROLLUP_MINUTES).map_err(db_err)?;
     txn.open_table(FAILURES).map_err(db_err)?;
     txn.open_table(KNOWN_ADDRESSES).map_err(db_err)?;
+    txn.open_table(MARKS).map_err(db_err)?;
     txn.commit().map_err(db_err)
 }
 

@@ -3,10 +3,10 @@
 use redb::{ReadableDatabase, ReadableTable, Table, WriteTransaction};
 
 use super::log;
-use super::schema::{COUNTERS, ISSUED, KEYS, RECENT, ROLLUP_MINUTES, ROLLUPS, RecentRow};
+use super::schema::{COUNTERS, ISSUED, KEYS, MARKS, RECENT, ROLLUP_MINUTES, ROLLUPS, RecentRow};
 use super::{RedbStore, db_err};
 use crate::clock::Timestamp;
-use crate::store::{IssuedRecord, StoreError, UsageStore};
+use crate::store::{IssuedRecord, MarkAdvance, StoreError, UsageStore};
 use crate::usage::{
     Counters, CredentialKind, RecentUse, RequestMethod, Rollup, Subject, SubjectUsage, UsageBatch,
     UsageOutcome,
@@ -259,6 +259,21 @@ impl UsageStore for RedbStore {
 
     async fn delete_usage(&self, subject: Subject) -> Result<(), StoreError> {
         self.write(move |txn| forget(txn, &subject)).await
+    }
+
+    async fn advance_marks(&self, advances: Vec<MarkAdvance>) -> Result<Vec<i64>, StoreError> {
+        self.write(move |txn| {
+            let mut marks = txn.open_table(MARKS).map_err(db_err)?;
+            let mut after = Vec::with_capacity(advances.len());
+            for advance in advances {
+                let name = advance.name.as_str();
+                let mark = advance.apply(marks.get(name).map_err(db_err)?.map(|v| v.value()));
+                marks.insert(name, mark).map_err(db_err)?;
+                after.push(mark);
+            }
+            Ok(after)
+        })
+        .await
     }
 
     async fn prune_usage(&self, before: Timestamp) -> Result<u64, StoreError> {

@@ -81,6 +81,7 @@ pub(in crate::store::redb) fn from_v1(txn: &WriteTransaction) -> Result<(), Stor
                 created_at: old.created_at,
                 expires_at: old.expires_at,
                 revoked: old.revoked,
+                rate_limit: None,
             };
             records.push(record);
         }

@@ -89,7 +89,7 @@ mod tests {
     use redb::{Database, ReadableDatabase};
 
     use super::*;
-    use crate::store::redb::schema::{META, SCHEMA_VERSION_KEY};
+    use crate::store::redb::schema::{META, SCHEMA_VERSION, SCHEMA_VERSION_KEY};
     use crate::store::{IssuedStore, RedbStore};
 
     fn v2(kind: V2Kind, id: &str) -> V2Issued {
@@ -151,6 +151,6 @@ mod tests {
         let db = Database::open(&path).unwrap();
         let txn = db.begin_read().unwrap();
         let version = txn.open_table(META).unwrap().get(SCHEMA_VERSION_KEY).unwrap().unwrap();
-        assert_eq!(version.value(), 3u32.to_le_bytes().as_slice());
+        assert_eq!(version.value(), SCHEMA_VERSION.to_le_bytes().as_slice());
     }
 }
