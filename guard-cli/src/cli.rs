@@ -45,7 +45,7 @@ impl Cli {
 
 const EXAMPLES: &str = "Examples:
   guard user add ann --roles admin
-  guard key create --name ci --roles viewer --ttl-days 30
+  guard key create --name ci --roles viewer --ttl-days 30 --rate-limit 100/60
   guard key revoke 3kYw0q6Tn2Jd
   GUARD_DB=postgres://guard@db/app guard key list --limit 20
   guard --server http://127.0.0.1:8080/auth user list";
@@ -107,6 +107,9 @@ pub(crate) enum UserCommand {
         /// Roles, comma-separated.
         #[arg(long, value_delimiter = ',')]
         roles: Vec<String>,
+        /// A rate limit its sessions, tokens and password share: REQUESTS/SECONDS.
+        #[arg(long, value_name = "REQUESTS/SECONDS", value_parser = rate_limit)]
+        rate_limit: Option<serde_json::Value>,
         #[command(flatten)]
         password: PasswordInput,
     },
@@ -160,6 +163,18 @@ pub(crate) enum UserCommand {
         /// A name or an id.
         user: String,
     },
+    /// Sets or removes a user's rate limit (shared by its sessions, tokens and password).
+    #[command(
+        name = "rate-limit",
+        after_help = "Examples:\n  guard user rate-limit ann 600/60\n  guard user rate-limit ann none"
+    )]
+    RateLimit {
+        /// A name or an id.
+        user: String,
+        /// REQUESTS/SECONDS, or none.
+        #[arg(value_name = "REQUESTS/SECONDS|none", value_parser = rate_limit)]
+        limit: serde_json::Value,
+    },
     /// Sets, adds or removes a user's roles.
     #[command(
         after_help = "Examples:\n  guard user roles ann --add editor\n  guard user roles ann --set viewer",
@@ -178,6 +193,24 @@ pub(crate) enum UserCommand {
         #[arg(long, value_delimiter = ',')]
         remove: Vec<String>,
     },
+}
+
+/// A rate limit as given on the command line: `REQUESTS/SECONDS` (`100/60`: a hundred a
+/// minute), or `none`; as the admin API's JSON (`null` for none).
+pub(crate) fn rate_limit(text: &str) -> Result<serde_json::Value, String> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(serde_json::Value::Null);
+    }
+    let parsed = text.split_once('/').and_then(|(requests, seconds)| {
+        let seconds = seconds.strip_suffix('s').unwrap_or(seconds);
+        Some((requests.trim().parse::<u32>().ok()?, seconds.trim().parse::<u32>().ok()?))
+    });
+    match parsed {
+        Some((requests, per_seconds)) => {
+            Ok(serde_json::json!({"requests": requests, "per_seconds": per_seconds}))
+        }
+        None => Err("expected REQUESTS/SECONDS, like 100/60, or none".to_owned()),
+    }
 }
 
 /// When a key expires.
@@ -209,6 +242,9 @@ pub(crate) enum KeyCommand {
         /// The user the key acts for (a name or an id): it holds no role the user does not.
         #[arg(long)]
         owner: Option<String>,
+        /// At most this many requests in this many seconds: REQUESTS/SECONDS.
+        #[arg(long, value_name = "REQUESTS/SECONDS", value_parser = rate_limit)]
+        rate_limit: Option<serde_json::Value>,
         #[command(flatten)]
         expiry: ExpiryArgs,
     },
@@ -236,8 +272,23 @@ pub(crate) enum KeyCommand {
     Renew {
         /// The key's id.
         id: String,
+        /// A new rate limit, REQUESTS/SECONDS or none (default: unchanged).
+        #[arg(long, value_name = "REQUESTS/SECONDS|none", value_parser = rate_limit)]
+        rate_limit: Option<serde_json::Value>,
         #[command(flatten)]
         expiry: ExpiryArgs,
+    },
+    /// Sets or removes a key's rate limit.
+    #[command(
+        name = "rate-limit",
+        after_help = "Examples:\n  guard key rate-limit 3kYw0q6Tn2Jd 100/60\n  guard key rate-limit 3kYw0q6Tn2Jd none"
+    )]
+    RateLimit {
+        /// The key's id.
+        id: String,
+        /// REQUESTS/SECONDS, or none.
+        #[arg(value_name = "REQUESTS/SECONDS|none", value_parser = rate_limit)]
+        limit: serde_json::Value,
     },
     /// Deletes a key, with its usage.
     #[command(after_help = "Example:\n  guard key delete 3kYw0q6Tn2Jd --yes")]

@@ -60,6 +60,10 @@ pub(crate) fn cell(value: &Value) -> String {
         Value::String(text) => text.clone(),
         Value::Array(items) if items.is_empty() => "-".to_owned(),
         Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(","),
+        // A rate limit.
+        Value::Object(fields) if fields.contains_key("per_seconds") => {
+            format!("{}/{}s", cell(&value["requests"]), cell(&value["per_seconds"]))
+        }
         other => other.to_string(),
     }
 }

@@ -10,9 +10,19 @@ use crate::failure::Failure;
 use crate::output::{Out, Table, cell, cells, render, rows};
 use crate::password::confirm;
 
-const FIELDS: &[&str] =
-    &["id", "name", "roles", "owner", "state", "expires_at", "last_used_at", "total_uses"];
-const HEADERS: &[&str] = &["ID", "NAME", "ROLES", "OWNER", "STATE", "EXPIRES", "LAST USED", "USES"];
+const FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "roles",
+    "owner",
+    "state",
+    "expires_at",
+    "last_used_at",
+    "total_uses",
+    "rate_limit",
+];
+const HEADERS: &[&str] =
+    &["ID", "NAME", "ROLES", "OWNER", "STATE", "EXPIRES", "LAST USED", "USES", "LIMIT"];
 
 fn one(key: &Value) -> Table {
     Table { headers: HEADERS, rows: vec![cells(key, FIELDS)] }
@@ -33,7 +43,7 @@ fn expiry(args: ExpiryArgs, body: &mut Map<String, Value>) {
 
 pub(crate) async fn run(admin: &Admin, out: Out, command: KeyCommand) -> Result<(), Failure> {
     match command {
-        KeyCommand::Create { name, roles, owner, expiry: args } => {
+        KeyCommand::Create { name, roles, owner, rate_limit, expiry: args } => {
             let mut body = Map::new();
             if let Some(name) = name {
                 body.insert("name".into(), json!(name));
@@ -43,6 +53,9 @@ pub(crate) async fn run(admin: &Admin, out: Out, command: KeyCommand) -> Result<
                 body.insert("owner".into(), json!(id_of(&find_user(admin, &owner).await?)?));
             }
             expiry(args, &mut body);
+            if let Some(limit) = rate_limit {
+                body.insert("rate_limit".into(), limit);
+            }
             let created = admin.ok(Method::POST, "/keys", Some(Value::Object(body))).await?;
             out.note(&format!(
                 "key: {}\n(shown this once: only its hash is kept)\n",
@@ -64,11 +77,18 @@ pub(crate) async fn run(admin: &Admin, out: Out, command: KeyCommand) -> Result<
         KeyCommand::Revoke { id } => {
             out.show(&key_call(admin, Method::POST, &id, "/revoke", None).await?, one);
         }
-        KeyCommand::Renew { id, expiry: args } => {
+        KeyCommand::Renew { id, rate_limit, expiry: args } => {
             let mut body = Map::new();
             expiry(args, &mut body);
+            if let Some(limit) = rate_limit {
+                body.insert("rate_limit".into(), limit);
+            }
             let renewed = key_call(admin, Method::POST, &id, "/renew", Some(Value::Object(body)));
             out.show(&renewed.await?, one);
+        }
+        KeyCommand::RateLimit { id, limit } => {
+            let body = json!({"rate_limit": limit});
+            out.show(&key_call(admin, Method::PATCH, &id, "", Some(body)).await?, one);
         }
         KeyCommand::Delete { id, yes } => {
             key_call(admin, Method::GET, &id, "", None).await?;

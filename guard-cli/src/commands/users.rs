@@ -10,8 +10,9 @@ use crate::failure::Failure;
 use crate::output::{Out, Table, cells, rows};
 use crate::password::{confirm, new_password, password};
 
-const FIELDS: &[&str] = &["id", "name", "roles", "disabled", "created_at", "updated_at"];
-const HEADERS: &[&str] = &["ID", "NAME", "ROLES", "DISABLED", "CREATED", "UPDATED"];
+const FIELDS: &[&str] =
+    &["id", "name", "roles", "disabled", "created_at", "updated_at", "rate_limit"];
+const HEADERS: &[&str] = &["ID", "NAME", "ROLES", "DISABLED", "CREATED", "UPDATED", "LIMIT"];
 
 fn one(user: &Value) -> Table {
     Table { headers: HEADERS, rows: vec![cells(user, FIELDS)] }
@@ -19,9 +20,12 @@ fn one(user: &Value) -> Table {
 
 pub(crate) async fn run(admin: &Admin, out: Out, command: UserCommand) -> Result<(), Failure> {
     match command {
-        UserCommand::Add { name, roles, password } => {
+        UserCommand::Add { name, roles, rate_limit, password } => {
             let password = new_password(password.password_stdin)?;
-            let body = json!({"name": name, "password": password, "roles": roles});
+            let mut body = json!({"name": name, "password": password, "roles": roles});
+            if let Some(limit) = rate_limit {
+                body["rate_limit"] = limit;
+            }
             let user = admin.ok(Method::POST, "/users", Some(body)).await?;
             out.show(&user, one);
         }
@@ -71,6 +75,10 @@ pub(crate) async fn run(admin: &Admin, out: Out, command: UserCommand) -> Result
         }
         UserCommand::Enable { user } => {
             patch(admin, out, &find_user(admin, &user).await?, json!({"disabled": false})).await?;
+        }
+        UserCommand::RateLimit { user, limit } => {
+            let body = json!({"rate_limit": limit});
+            patch(admin, out, &find_user(admin, &user).await?, body).await?;
         }
         UserCommand::Roles { user, set, add, remove } => {
             let found = find_user(admin, &user).await?;

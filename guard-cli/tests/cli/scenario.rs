@@ -61,6 +61,12 @@ fn users(t: &Target) {
     t.run(&["user", "roles", "ann", "--add", "veiwer"]).failed_saying("did you mean `viewer`?");
     assert_eq!(t.json(&["user", "show", "ann"])["roles"], json!(["viewer"]));
 
+    // A rate limit, set and removed.
+    let limited = t.json(&["user", "rate-limit", "ann", "600/60"]);
+    assert_eq!(limited["rate_limit"], json!({"requests": 600, "per_seconds": 60}));
+    assert!(t.run(&["user", "show", "ann"]).ok().stdout.contains("600/60s"));
+    assert_eq!(t.json(&["user", "rate-limit", &id, "none"])["rate_limit"], json!(null));
+
     // Disabled and enabled.
     assert_eq!(t.json(&["user", "disable", "ann"])["disabled"], true);
     assert_eq!(t.json(&["user", "enable", &id])["disabled"], false);
@@ -130,6 +136,22 @@ fn keys(t: &Target) {
     assert_eq!(t.json(&["key", "revoke", &ci_id])["state"], "revoked");
     let renewed = t.json(&["key", "renew", &ci_id, "--ttl-days", "90"]);
     assert_eq!(renewed["state"], "active");
+
+    // Rate limits: set on renewal and on their own, shown in the table, removed; bad ones
+    // refused by clap (2) or by the API (1), changing nothing.
+    let limited = t.json(&["key", "renew", &ci_id, "--rate-limit", "100/60"]);
+    assert_eq!(limited["rate_limit"], json!({"requests": 100, "per_seconds": 60}));
+    let limited = t.json(&["key", "rate-limit", &ci_id, "5/1s"]);
+    assert_eq!(limited["rate_limit"], json!({"requests": 5, "per_seconds": 1}));
+    let table = t.run(&["key", "show", &ci_id]).ok().stdout;
+    assert!(table.contains("LIMIT") && table.contains("5/1s"), "{table}");
+    assert_eq!(t.run(&["key", "rate-limit", &ci_id, "fast"]).code, 2);
+    t.run(&["key", "rate-limit", &ci_id, "0/60"]).failed_saying("`requests` from 1");
+    assert_eq!(t.json(&["key", "show", &ci_id])["rate_limit"]["requests"], 5);
+    assert_eq!(t.json(&["key", "rate-limit", &ci_id, "none"])["rate_limit"], json!(null));
+    let created = t.json(&["key", "create", "--rate-limit", "10/3600"]);
+    assert_eq!(created["rate_limit"], json!({"requests": 10, "per_seconds": 3600}));
+    t.json(&["key", "delete", created["id"].as_str().unwrap_or_default(), "--yes"]);
     let usage = t.json(&["key", "usage", &ci_id, "--granularity", "day"]);
     assert_eq!(usage["granularity"], "day");
     assert!(usage["recent"].is_array() && usage["rollups"].is_array(), "{usage}");
