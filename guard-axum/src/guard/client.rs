@@ -159,4 +159,79 @@ mod tests {
         // Only trusted hops: the farthest of them.
         assert_eq!(resolve(&trusted, "10.0.0.1", &["10.0.0.3, 10.0.0.2"]), "10.0.0.3");
     }
+
+    /// A hop as a proxy or a client may write it: an address in any of the forms read, or
+    /// anything else.
+    fn hop() -> impl proptest::strategy::Strategy<Value = (String, Option<IpAddr>)> {
+        use proptest::prelude::*;
+        let v4 = prop_oneof![
+            any::<[u8; 4]>(),
+            any::<u8>().prop_map(|b| [10, 0, 0, b]),
+            any::<u8>().prop_map(|b| [203, 0, 113, b]),
+        ]
+        .prop_map(IpAddr::from);
+        let v6 = any::<[u8; 16]>().prop_map(IpAddr::from);
+        prop_oneof![
+            v4.clone().prop_map(|a| (a.to_string(), Some(a))),
+            (v4, any::<u16>()).prop_map(|(a, p)| (format!("{a}:{p}"), Some(a))),
+            v6.clone().prop_map(|a| (a.to_string(), Some(a.to_canonical()))),
+            (v6, any::<u16>()).prop_map(|(a, p)| (format!("[{a}]:{p}"), Some(a.to_canonical()))),
+            "[a-z ]{0,8}".prop_map(|junk| (junk, None)),
+        ]
+    }
+
+    /// The client address by the rule, as a reference: from the right, each hop is the
+    /// client as long as the one before it is trusted; a hop that is not an address ends
+    /// the walk at the nearest known one.
+    fn model(trusted: &TrustedProxies, peer: IpAddr, hops: &[Option<IpAddr>]) -> IpAddr {
+        let mut client = peer.to_canonical();
+        for hop in hops.iter().rev() {
+            if !trusted.trusts(client) {
+                return client;
+            }
+            match hop {
+                Some(address) => client = *address,
+                None => return client,
+            }
+        }
+        client
+    }
+
+    #[test]
+    fn any_forwarded_chain_gives_the_client_the_rule_gives() {
+        use proptest::prelude::*;
+        let cases = std::env::var("FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(2_000);
+        let config = proptest::test_runner::Config {
+            cases,
+            failure_persistence: None,
+            ..Default::default()
+        };
+        let trusted = proxies(&["10.0.0.0/8", "::1/128"]);
+        let chain = (
+            prop_oneof![Just("10.0.0.1"), Just("::1"), Just("192.0.2.7")],
+            proptest::collection::vec(hop(), 0..8),
+            1..4usize,
+            prop_oneof![Just(","), Just(", "), Just(" ,\t")],
+        );
+        let mut runner = proptest::test_runner::TestRunner::new(config);
+        let result = runner.run(&chain, |(peer, hops, lines, separator)| {
+            // The hops in order, over one to three header lines.
+            let mut headers = HeaderMap::new();
+            let per_line = hops.len().div_ceil(lines).max(1);
+            for line in hops.chunks(per_line) {
+                let text: Vec<&str> = line.iter().map(|(t, _)| t.as_str()).collect();
+                headers.append(FORWARDED_FOR, text.join(separator).parse().unwrap());
+            }
+            let addresses: Vec<Option<IpAddr>> = hops.iter().map(|(_, a)| *a).collect();
+            let peer: IpAddr = peer.parse().unwrap();
+            let expected = model(&trusted, peer, &addresses);
+            prop_assert_eq!(trusted.resolve(peer, &headers), expected);
+            // Without trusted proxies, the header is never believed.
+            prop_assert_eq!(TrustedProxies::default().resolve(peer, &headers), peer);
+            Ok(())
+        });
+        if let Err(error) = result {
+            panic!("{error}");
+        }
+    }
 }
