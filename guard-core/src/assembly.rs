@@ -236,6 +236,10 @@ impl Core {
             LoginThrottle::new(settings.throttle, Arc::clone(&store)),
             Arc::clone(&clock),
         ));
+        // A change of a user interrupted by the last run's failure is finished before serving.
+        if let Err(error) = accounts.finish_interrupted().await {
+            tracing::warn!(%error, "cannot finish interrupted changes of users now; will retry every minute");
+        }
         let maintenance = Maintenance::start(Arc::clone(&accounts))
             .map_err(|source| Error::Thread { name: "maintenance", source })?;
         // The follower starts before the admin secret is established, which must come last;

@@ -18,9 +18,7 @@
 
 use base64::Engine;
 use guard_axum::guard_core::credentials::jwt::{JwtConfig, JwtKey};
-use guard_tests::{
-    ADMIN_SECRET, TestServer, client, client_from, create_key, create_user, login, start_demo,
-};
+use guard_tests::{ADMIN_SECRET, TestServer, client, create_key, create_user, login, start_demo};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -406,7 +404,8 @@ fn hostile_requests_are_refused_and_change_nothing() {
     let client = client();
     // The hostile requests come from 127.0.0.2, a trusted proxy (so `X-Forwarded-For` is
     // read), and their wrong admin secrets are throttled there, not for the administrator.
-    let hostile = client_from("127.0.0.2".parse().unwrap());
+    // Connections are kept: a long run would otherwise use up the ephemeral ports.
+    let hostile = Client::builder().local_address("127.0.0.2".parse().ok()).build().unwrap();
     let known = rt.block_on(async {
         let (_, viewer) = create_key(&client, &server, json!({"roles": ["viewer"]})).await.unwrap();
         let (_, revoked) = create_key(&client, &server, json!({"roles": ["admin"]})).await.unwrap();
@@ -541,7 +540,7 @@ fn admin_call(user: String, key: String) -> impl Strategy<Value = (Method, Strin
 fn admin_bodies_and_parameters_never_fail_the_server_and_refusals_change_nothing() {
     let rt = runtime();
     let (_dir, _clock, _guard, server) = rt.block_on(start_demo(|b| b));
-    let client = client();
+    let client = Client::new();
     let (user, key) = rt.block_on(async {
         let (_, user) = create_user(&client, &server, "ann", PASSWORD, &["viewer"]).await.unwrap();
         let (_, key) = create_key(&client, &server, json!({"roles": ["viewer"]})).await.unwrap();

@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 use compact_str::CompactString;
 
 use crate::clock::Clock;
-use crate::credentials::api_key::{KeyError, KeyRing};
+use crate::credentials::api_key::{KeyError, KeyRing, KeyState};
 use crate::credentials::issued::IssuedRing;
 use crate::credentials::password::{Passwords, check_length};
 use crate::credentials::throttle::LoginThrottle;
@@ -90,9 +90,11 @@ impl Accounts {
         self.users.get(id).ok_or(UserError::NotFound)
     }
 
-    /// Drops expired sessions and tokens, and forgets idle login failures; what the
-    /// maintenance thread does every minute.
+    /// Drops expired sessions and tokens, forgets idle login failures, and finishes what an
+    /// interrupted change of a user left undone; what the maintenance thread does every
+    /// minute.
     pub(crate) async fn sweep(&self) -> Result<(u64, u64), StoreError> {
+        self.finish_interrupted().await?;
         let expired = self.issued.sweep().await?;
         let forgotten = self.throttle.prune(self.clock.now()).await?;
         Ok((expired, forgotten))
@@ -183,13 +185,57 @@ impl Accounts {
         Ok(user.info())
     }
 
-    /// Deletes a user, with its sessions, tokens and keys.
+    /// Deletes a user, with its sessions, tokens and keys. The user goes first: if what
+    /// follows is interrupted, nothing left works (a key needs its owner, a session its
+    /// user), and [`Accounts::finish_interrupted`] removes it.
     pub async fn delete_user(&self, id: &str) -> Result<(), UserError> {
         self.users.record(id)?;
-        self.end_everything(id, true).await?;
         self.users.delete(id).await?;
         self.sync().await?;
         self.issued.refresh_user(id);
+        self.end_everything(id, true).await?;
+        Ok(())
+    }
+
+    /// Finishes what a change of a user left undone when it was interrupted between its
+    /// writes (the store failed, the process stopped): the keys of a deleted user deleted,
+    /// those of a disabled one revoked, the sessions and tokens of a deleted or disabled user,
+    /// or of an older generation, ended. None of them works meanwhile; this makes the store
+    /// say so. Each is checked against the store first, so that a user another instance has
+    /// just made is never taken for a deleted one. Runs when the guard opens, and every
+    /// minute.
+    pub(crate) async fn finish_interrupted(&self) -> Result<(), StoreError> {
+        for (key, owner) in self.keys.owned() {
+            let finished = match self.users.stored(owner.clone()).await? {
+                None => self.keys.delete(&key).await.map(|()| true),
+                Some(user) if user.disabled => match self.keys.get(&key) {
+                    Ok(info) if info.state != KeyState::Revoked => {
+                        self.keys.revoke(&key).await.map(|_| true)
+                    }
+                    _ => Ok(false),
+                },
+                Some(_) => Ok(false),
+            };
+            match finished {
+                Ok(true) => {
+                    tracing::info!(key, owner, "revoked or deleted a key its owner's change left")
+                }
+                Ok(false) | Err(KeyError::NotFound) => {}
+                Err(KeyError::Store(error)) => return Err(error),
+                Err(error) => {
+                    tracing::warn!(%error, key, "a key its owner's change left could not be ended")
+                }
+            }
+        }
+        for (id, user, generation) in self.issued.without_user() {
+            let dead = match self.users.stored(user.clone()).await? {
+                None => true,
+                Some(user) => user.disabled || user.generation != generation,
+            };
+            if dead && self.issued.end(&id).await? {
+                tracing::info!(user, "ended a session or token its user's change left");
+            }
+        }
         Ok(())
     }
 

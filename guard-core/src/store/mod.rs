@@ -44,6 +44,8 @@ pub use self::error::{BackendError, StoreError};
 pub use self::issued::{IssuedChange, IssuedRecord, IssuedStore};
 pub use self::keys::{KeyChange, KeyRecord, KeyStore};
 pub use self::meta::{MetaStore, Schema};
+#[cfg(any(test, feature = "testing"))]
+pub use self::redb::FaultPlan;
 pub use self::redb::{DEFAULT_CACHE_BYTES, RedbStore};
 pub use self::throttle::{FailureCount, FailureUpdate, ThrottleStore};
 pub use self::usage::{MarkAdvance, UsageStore};

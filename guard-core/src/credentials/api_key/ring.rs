@@ -237,6 +237,18 @@ impl KeyRing {
         keyed.into_iter().map(|(_, _, e)| e.info(&self.config.format, now, owner(e))).collect()
     }
 
+    /// Every owned key, as (key id, owner id).
+    pub(crate) fn owned(&self) -> Vec<(String, String)> {
+        let index = self.read_index();
+        index
+            .entries()
+            .filter(|e| e.is_owned())
+            .filter_map(|e| {
+                index.owner(e.id_str()).map(|owner| (e.id_str().to_owned(), owner.to_string()))
+            })
+            .collect()
+    }
+
     /// The ids of the keys a user owns.
     pub fn owned_by(&self, user_id: &str) -> Vec<String> {
         self.read_index().owned_by(user_id).into_iter().map(|id| id.to_string()).collect()

@@ -104,6 +104,11 @@ impl IssuedEntry {
     }
 
     /// Whether its user exists, is enabled, and is of the generation it was issued for.
+    pub(crate) fn user_generation(&self) -> u32 {
+        self.user_generation
+    }
+
+    /// Whether its user exists, is enabled, and is of the generation it was issued for.
     pub fn has_user(&self) -> bool {
         self.user.is_some()
     }

@@ -287,6 +287,17 @@ impl IssuedRing {
         found
     }
 
+    /// The sessions and tokens that no longer stand for their user (deleted, disabled, or of
+    /// an older generation), as (id, user id, generation): none works, and the writes that
+    /// end them with their user may have been interrupted.
+    pub(crate) fn without_user(&self) -> Vec<(String, String, u32)> {
+        let index = self.read();
+        let orphans = index.table.iter().filter(|e| !e.has_user());
+        orphans
+            .map(|e| (e.id_str().to_owned(), e.user_id().to_owned(), e.user_generation()))
+            .collect()
+    }
+
     /// Takes in a change to a user (its name, roles, state, or its deletion): what was issued
     /// to it now stands for the user as they are, or for nobody.
     pub fn refresh_user(&self, user_id: &str) {

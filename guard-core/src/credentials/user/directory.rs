@@ -89,6 +89,12 @@ impl UserDirectory {
         self.len() == 0
     }
 
+    /// The user with this id as the store has it now, which may be ahead of the directory
+    /// (another instance's write not yet followed).
+    pub(crate) async fn stored(&self, id: String) -> Result<Option<UserRecord>, StoreError> {
+        self.store.get_user(id).await
+    }
+
     /// The user with this id, as it is now.
     pub fn get(&self, id: &str) -> Option<Arc<UserEntry>> {
         self.read().by_id.get(id).cloned()

@@ -1,6 +1,8 @@
 //! The embedded store: one redb file. Every transaction runs on a blocking thread pool, so an
 //! async caller never waits on the disk on its own thread.
 
+#[cfg(any(test, feature = "testing"))]
+mod faults;
 mod issued;
 mod keys;
 mod log;
@@ -17,6 +19,9 @@ use std::sync::Arc;
 use redb::{Database, WriteTransaction};
 
 use super::{StoreError, WatchStore};
+
+#[cfg(any(test, feature = "testing"))]
+pub use self::faults::FaultPlan;
 
 /// The page cache of a redb file opened with [`RedbStore::open`], in bytes. The request path
 /// never reads the store, so a small cache costs little; it also bounds what a full load of

@@ -1,0 +1,367 @@
+//! Fault injection on redb: every acknowledged operation of the admin and login routes, with
+//! the Nth write, length change or sync of the file failed, for every N the operation makes.
+//!
+//! For each operation and each fault: the client never gets a 2xx for an operation that is
+//! not durable; the server goes on serving requests from memory; and the file, reopened by a
+//! new server, shows exactly the state before the operation or exactly the state after it
+//! (as a run without faults leaves it), the latter whenever the operation was acknowledged.
+//! The state is what clients observe: the keys and users the admin API lists, which of the
+//! known credentials work, the sessions each user has, whether each known password is the
+//! user's.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use guard_axum::{Guard, ManualClock, UsageConfig};
+use guard_core::store::{FaultPlan, RedbStore};
+use guard_tests::{ADMIN_SECRET, NOW, TestServer, create_key, create_user, login, token};
+use reqwest::{Client, Method};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+const NEW_PASSWORD: &str = "a brand new passphrase";
+
+/// The credentials made before the operation, whose working is observed.
+#[derive(Debug, Clone)]
+struct Known {
+    keys: Vec<String>,
+    /// The id of the key the key operations act on.
+    target_key: String,
+    ann: String,
+    cookie: String,
+    bearer: String,
+}
+
+fn builder(clock: &ManualClock) -> guard_axum::GuardBuilder {
+    let builder = Guard::builder(&demo::POLICY)
+        .admin_secret(ADMIN_SECRET)
+        .clock(Arc::new(clock.clone()))
+        // No usage flush during an operation: the faults count the operation's own I/O.
+        .usage(UsageConfig::default().flush_interval(Duration::from_secs(3600)));
+    demo::configure(builder)
+}
+
+async fn serve(store: RedbStore, clock: &ManualClock) -> (Guard, TestServer) {
+    let guard = builder(clock).store(Arc::new(store)).build().unwrap();
+    let server = TestServer::start(demo::app(&guard)).await.unwrap();
+    (guard, server)
+}
+
+async fn stop(guard: Guard, server: TestServer) {
+    server.stop().await.unwrap();
+    guard.shutdown();
+    drop(guard);
+}
+
+/// The file every run starts from: two keys, ann (a viewer) with a session, a token and a
+/// key of her own, and bob.
+async fn baseline(dir: &Path, clock: &ManualClock) -> (PathBuf, Known) {
+    let path = dir.join("baseline.redb");
+    let (guard, server) = serve(RedbStore::open(&path).unwrap(), clock).await;
+    let client = Client::new();
+    let key = |body: Value| {
+        let (client, server) = (&client, &server);
+        async move {
+            let (status, key) = create_key(client, server, body).await.unwrap();
+            assert_eq!(status, 201);
+            (key["id"].as_str().unwrap().to_owned(), key["key"].as_str().unwrap().to_owned())
+        }
+    };
+    let (_, first) = key(json!({"name": "first", "roles": ["viewer"]})).await;
+    let (target_key, second) = key(json!({"name": "second", "roles": ["viewer"]})).await;
+    let (_, ann) = create_user(&client, &server, "ann", PASSWORD, &["viewer"]).await.unwrap();
+    create_user(&client, &server, "bob", PASSWORD, &["viewer"]).await.unwrap();
+    let ann = ann["id"].as_str().unwrap().to_owned();
+    let (_, owned) = key(json!({"name": "ann's", "roles": ["viewer"], "owner": ann})).await;
+    let (_, cookie, _) = login(&client, &server, "ann", PASSWORD).await.unwrap();
+    let (_, issued) = token(&client, &server, "ann", PASSWORD).await.unwrap();
+    let known = Known {
+        keys: vec![first, second, owned],
+        target_key,
+        ann,
+        cookie: cookie.unwrap(),
+        bearer: format!("Bearer {}", issued["access_token"].as_str().unwrap()),
+    };
+    stop(guard, server).await;
+    (path, known)
+}
+
+/// One acknowledged operation.
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    CreateKey,
+    RevokeKey,
+    RenewKey,
+    DeleteKey,
+    CreateUser,
+    DisableUser,
+    DeleteUser,
+    SetPassword,
+    Login,
+    Logout,
+    IssueToken,
+    RevokeToken,
+}
+
+const OPERATIONS: [Operation; 12] = [
+    Operation::CreateKey,
+    Operation::RevokeKey,
+    Operation::RenewKey,
+    Operation::DeleteKey,
+    Operation::CreateUser,
+    Operation::DisableUser,
+    Operation::DeleteUser,
+    Operation::SetPassword,
+    Operation::Login,
+    Operation::Logout,
+    Operation::IssueToken,
+    Operation::RevokeToken,
+];
+
+/// A credential an operation made: the header it goes in, and its value.
+type NewCredential = Option<(&'static str, String)>;
+
+/// Does `operation`; its status, and the credential it made, if it made one and said so.
+async fn perform(
+    operation: Operation,
+    client: &Client,
+    server: &TestServer,
+    known: &Known,
+) -> (u16, NewCredential) {
+    let admin = |method: Method, path: String, body: Option<Value>| {
+        let mut request =
+            client.request(method, server.url(&path)).header("x-admin-secret", ADMIN_SECRET);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request
+    };
+    let key = &known.target_key;
+    let ann = &known.ann;
+    let origin = format!("http://{}", server.addr());
+    let request = match operation {
+        Operation::CreateKey => admin(
+            Method::POST,
+            "/auth/keys".into(),
+            Some(json!({"name": "new", "roles": ["viewer"]})),
+        ),
+        Operation::RevokeKey => admin(Method::POST, format!("/auth/keys/{key}/revoke"), None),
+        Operation::RenewKey => {
+            admin(Method::POST, format!("/auth/keys/{key}/renew"), Some(json!({"ttl_days": 40})))
+        }
+        Operation::DeleteKey => admin(Method::DELETE, format!("/auth/keys/{key}"), None),
+        Operation::CreateUser => admin(
+            Method::POST,
+            "/auth/users".into(),
+            Some(json!({"name": "cid", "password": PASSWORD, "roles": ["viewer"]})),
+        ),
+        Operation::DisableUser => {
+            admin(Method::PATCH, format!("/auth/users/{ann}"), Some(json!({"disabled": true})))
+        }
+        Operation::DeleteUser => admin(Method::DELETE, format!("/auth/users/{ann}"), None),
+        Operation::SetPassword => admin(
+            Method::PUT,
+            format!("/auth/users/{ann}/password"),
+            Some(json!({"password": NEW_PASSWORD})),
+        ),
+        Operation::Login => client
+            .post(server.url("/auth/login"))
+            .header("origin", origin)
+            .json(&json!({"username": "bob", "password": PASSWORD})),
+        Operation::Logout => client
+            .post(server.url("/auth/logout"))
+            .header("origin", origin)
+            .header("cookie", &known.cookie),
+        Operation::IssueToken => client.post(server.url("/auth/token")).form(&[
+            ("grant_type", "password"),
+            ("username", "bob"),
+            ("password", PASSWORD),
+        ]),
+        Operation::RevokeToken => client
+            .post(server.url("/auth/token/revoke"))
+            .form(&[("token", known.bearer.trim_start_matches("Bearer "))]),
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let cookie = guard_tests::session_cookie(response.headers());
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let made = match operation {
+        Operation::CreateKey => body["key"].as_str().map(|k| ("x-api-key", k.to_owned())),
+        Operation::Login => cookie.map(|c| ("cookie", c)),
+        Operation::IssueToken => {
+            body["access_token"].as_str().map(|t| ("authorization", format!("Bearer {t}")))
+        }
+        _ => None,
+    };
+    (status, made)
+}
+
+/// What clients observe of the state, ids of new records left out (they differ by run).
+async fn observe(client: &Client, server: &TestServer, known: &Known) -> Value {
+    let admin = |path: String| {
+        let request = client.get(server.url(&path)).header("x-admin-secret", ADMIN_SECRET);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let mut keys: Vec<Value> = admin("/auth/keys?limit=1000".into()).await["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            json!([k["name"], k["state"], k["expires_at"], k["roles"], k["owner"].is_string()])
+        })
+        .collect();
+    keys.sort_by_key(|k| k.to_string());
+    let users = admin("/auth/users?limit=1000".into()).await["users"].clone();
+    let mut people = Vec::new();
+    for user in users.as_array().unwrap() {
+        let id = user["id"].as_str().unwrap();
+        let sessions = admin(format!("/auth/users/{id}/sessions")).await["sessions"]
+            .as_array()
+            .map_or(0, Vec::len);
+        let mut passwords = Vec::new();
+        for password in [PASSWORD, NEW_PASSWORD] {
+            let check = client
+                .post(server.url(&format!("/auth/users/{id}/verify-password")))
+                .header("x-admin-secret", ADMIN_SECRET)
+                .json(&json!({"password": password}));
+            passwords.push(
+                check.send().await.unwrap().json::<Value>().await.unwrap()["matches"].clone(),
+            );
+        }
+        people.push(json!([user["name"], user["disabled"], user["roles"], sessions, passwords]));
+    }
+    let works = |header: &'static str, value: String, path: &'static str| {
+        let request = client.get(server.url(path)).header(header, value);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let mut credentials = Vec::new();
+    for key in &known.keys {
+        credentials.push(works("x-api-key", key.clone(), "/secure").await);
+    }
+    credentials.push(works("cookie", known.cookie.clone(), "/auth/me").await);
+    credentials.push(works("authorization", known.bearer.clone(), "/auth/me").await);
+    json!({"keys": keys, "users": people, "credentials": credentials})
+}
+
+/// Reopens the file without faults and observes it, and whether the new credential works.
+async fn reopened(
+    path: &Path,
+    clock: &ManualClock,
+    known: &Known,
+    made: &NewCredential,
+) -> (Value, Option<u16>) {
+    // The stopped server's last store calls may still be finishing on the blocking pool.
+    let mut waited = 0;
+    let store = loop {
+        match RedbStore::open(path) {
+            Err(guard_core::StoreError::InUse { .. }) if waited < 100 => {
+                waited += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => break other.unwrap(),
+        }
+    };
+    if waited > 0 {
+        eprintln!("{}: reopened after {} ms", path.display(), waited * 50);
+    }
+    let (guard, server) = serve(store, clock).await;
+    let client = Client::new();
+    let seen = observe(&client, &server, known).await;
+    let mut works = None;
+    if let Some((header, value)) = made {
+        let request = client.get(server.url("/auth/me")).header(*header, value);
+        works = Some(request.send().await.unwrap().status().as_u16());
+    }
+    stop(guard, server).await;
+    (seen, works)
+}
+
+/// What one run found.
+struct Found {
+    status: u16,
+    fired: bool,
+    steps: u64,
+    seen: Value,
+    /// Whether the credential the operation made works after the reopening.
+    made_works: Option<u16>,
+}
+
+/// One run: a copy of the baseline, the operation with the `nth` I/O step failed (none for
+/// 0); its status, whether the fault fired, how many steps it made, what the reopened file
+/// shows.
+async fn run(
+    dir: &Path,
+    baseline: &Path,
+    clock: &ManualClock,
+    known: &Known,
+    operation: Operation,
+    nth: u64,
+) -> Found {
+    let path = dir.join(format!("{operation:?}-{nth}.redb"));
+    std::fs::copy(baseline, &path).unwrap();
+    let plan = FaultPlan::new();
+    let (guard, server) =
+        serve(RedbStore::open_with_faults(&path, Arc::clone(&plan)).unwrap(), clock).await;
+    let client = Client::new();
+    plan.arm(nth);
+    let (status, made) = perform(operation, &client, &server, known).await;
+    let (fired, steps) = (plan.fired(), plan.steps());
+    plan.arm(0);
+    // Still serving: the public route, and a key from memory.
+    let index = client.get(server.url("/")).send().await.unwrap().status().as_u16();
+    assert_eq!(index, 200, "{operation:?} with fault {nth}: the server stopped serving");
+    let first = client.get(server.url("/secure")).header("x-api-key", &known.keys[0]);
+    let first = first.send().await.unwrap().status().as_u16();
+    assert_eq!(first, 200, "{operation:?} with fault {nth}: a key stopped working");
+    stop(guard, server).await;
+    let (seen, made_works) = reopened(&path, clock, known, &made).await;
+    std::fs::remove_file(&path).unwrap();
+    Found { status, fired, steps, seen, made_works }
+}
+
+#[test]
+fn every_operation_with_every_io_step_failed_is_durable_or_undone() {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(NOW);
+        let (baseline, known) = baseline(dir.path(), &clock).await;
+        let (before, _) = reopened(&baseline, &clock, &known, &None).await;
+        let mut faults = 0;
+        let mut refused = 0;
+        for operation in OPERATIONS {
+            let clean = run(dir.path(), &baseline, &clock, &known, operation, 0).await;
+            let (status, steps, after) = (clean.status, clean.steps, clean.seen);
+            assert!((200..300).contains(&status), "{operation:?} without a fault: {status}");
+            assert!(
+                before != after || clean.made_works == Some(200),
+                "{operation:?} changes what clients see"
+            );
+            assert!(steps > 0, "{operation:?} wrote nothing");
+            for nth in 1..=steps {
+                let Found { status, fired, seen, made_works, .. } =
+                    run(dir.path(), &baseline, &clock, &known, operation, nth).await;
+                assert!(fired, "{operation:?}: step {nth} of {steps} was not reached");
+                faults += 1;
+                if (200..300).contains(&status) {
+                    assert_eq!(seen, after, "{operation:?} acknowledged with fault {nth}, not durable");
+                    assert!(
+                        made_works.is_none_or(|s| s == 200),
+                        "{operation:?} acknowledged with fault {nth}: what it made does not work"
+                    );
+                } else {
+                    refused += 1;
+                    assert!(
+                        seen == before || seen == after,
+                        "{operation:?} refused ({status}) with fault {nth}: half applied\nbefore {before}\nafter {after}\nseen {seen}"
+                    );
+                }
+            }
+        }
+        eprintln!("{faults} faults injected into {} operations; {refused} refused, none lost or half applied", OPERATIONS.len());
+    });
+}
