@@ -4,9 +4,13 @@
 //! on a blocking thread, at most [`PasswordConfig::workers`] at a time, with at most
 //! [`PasswordConfig::queue`] more waiting: beyond that the answer is [`PasswordError::Busy`]
 //! (a 503), so a flood of logins never exhausts memory or holds up other requests. A user
-//! who does not exist is verified against a dummy hash, so that the answer takes as long.
+//! who does not exist is verified against a dummy hash, so that the answer takes as long; a
+//! hash stored with weaker parameters than today's is checked, then made to take as long as
+//! a check at today's (and replaced at the next successful login).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use async_lock::Semaphore;
@@ -116,6 +120,10 @@ pub struct Passwords {
     admitted: Arc<Semaphore>,
     /// What an unknown user's password is checked against, so that it takes as long.
     dummy: String,
+    /// How long a check at today's parameters takes, in nanoseconds (a running average):
+    /// a check against a weaker stored hash is made to take as long, so that the time of a
+    /// failed login does not tell an old account from the others.
+    full_check_nanos: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Passwords {
@@ -136,8 +144,11 @@ impl Passwords {
         };
         let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
             .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+        let started = Instant::now();
         let dummy = hash_with(&params, b"no user has this password, it only takes time")?;
+        let full_check_nanos = Arc::new(AtomicU64::new(nanos(started.elapsed())));
         Ok(Passwords {
+            full_check_nanos,
             workers: Arc::new(Semaphore::new(config.workers)),
             admitted: Arc::new(Semaphore::new(config.workers + config.queue)),
             config,
@@ -191,13 +202,27 @@ impl Passwords {
         let acceptable = check_length(password).is_ok();
         let password = zeroizing(if acceptable { password } else { "" });
         let wanted = self.params.clone();
+        let full_check_nanos = Arc::clone(&self.full_check_nanos);
         self.run_admitted(admission, move || {
+            let started = Instant::now();
             let Ok(hash) = PasswordHash::new(&stored) else {
                 return Err(PasswordError::Hashing("a stored password hash is damaged".into()));
             };
             let matches = Argon2::default().verify_password(&password, &hash).is_ok();
+            let weak = weaker(&hash, &wanted);
+            let took = nanos(started.elapsed());
+            if weak {
+                // As long as a check at today's parameters: then the hash is replaced at the
+                // next successful login, and nothing tells the account apart meanwhile.
+                let full = full_check_nanos.load(Ordering::Relaxed);
+                std::thread::sleep(Duration::from_nanos(full.saturating_sub(took)));
+            } else {
+                // A running average, an eighth of the way towards each new check.
+                let full = full_check_nanos.load(Ordering::Relaxed);
+                full_check_nanos.store(full - full / 8 + took / 8, Ordering::Relaxed);
+            }
             let matches = matches && exists && acceptable;
-            Ok(Verified { matches, rehash: matches && weaker(&hash, &wanted) })
+            Ok(Verified { matches, rehash: matches && weak })
         })
         .await
     }
@@ -219,6 +244,10 @@ impl Passwords {
         let _worker = self.workers.acquire_arc().await;
         blocking::unblock(work).await
     }
+}
+
+fn nanos(elapsed: Duration) -> u64 {
+    u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A copy of a password for the hashing thread, wiped when dropped so that it does not linger

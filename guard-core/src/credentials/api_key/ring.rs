@@ -17,7 +17,7 @@ use crate::authz::{Grants, Principal};
 use crate::clock::{Clock, DAY, Timestamp};
 use crate::config::MAX_TTL_DAYS;
 use crate::credentials::counters::load_counters;
-use crate::credentials::format::{CredentialFormat, hash_secret};
+use crate::credentials::format::{CredentialFormat, hash_for_nothing, hash_secret};
 use crate::credentials::user::UserDirectory;
 use crate::secret::Secret;
 use crate::store::{KeyRecord, SharedStore, StoreError, catch_up};
@@ -130,7 +130,10 @@ impl KeyRing {
     pub fn verify(&self, presented: &[u8], now: Timestamp) -> Result<Arc<KeyEntry>, KeyRejection> {
         let parsed = self.config.format.parse(presented).map_err(|_| KeyRejection::Malformed)?;
         let index = self.read_index();
-        let entry = index.get(parsed.id.as_bytes()).cloned().ok_or(KeyRejection::Unknown)?;
+        let Some(entry) = index.get(parsed.id.as_bytes()).cloned() else {
+            hash_for_nothing(parsed.hashed);
+            return Err(KeyRejection::Unknown);
+        };
         if !entry.hash_matches(&hash_secret(parsed.hashed)) {
             return Err(KeyRejection::Unknown);
         }

@@ -7,7 +7,7 @@ use super::{IssuedInfo, IssuedKind, IssuedRejection};
 use crate::authz::Principal;
 use crate::clock::{Clock, Timestamp};
 use crate::credentials::counters::load_counters;
-use crate::credentials::format::hash_secret;
+use crate::credentials::format::{hash_for_nothing, hash_secret};
 use crate::credentials::table::IdTable;
 use crate::credentials::user::{UserDirectory, UserEntry};
 use crate::random::RandomError;
@@ -179,8 +179,10 @@ impl IssuedRing {
         presented: &[u8],
     ) -> Result<Arc<IssuedEntry>, IssuedRejection> {
         let parsed = kind.format().parse(presented).map_err(|_| IssuedRejection::Malformed)?;
-        let entry = self.get(parsed.id).filter(|e| e.kind() == kind);
-        let entry = entry.ok_or(IssuedRejection::Unknown)?;
+        let Some(entry) = self.get(parsed.id).filter(|e| e.kind() == kind) else {
+            hash_for_nothing(parsed.hashed);
+            return Err(IssuedRejection::Unknown);
+        };
         if !entry.hash_matches(&hash_secret(parsed.hashed)) {
             return Err(IssuedRejection::Unknown);
         }
