@@ -23,9 +23,19 @@ guard_axum::policy! {
 
 /// The demo's guard, configured by `GUARD_DB`, `GUARD_ADMIN_SECRET` and `GUARD_KEY_TTL_DAYS`.
 /// Keys holding `manage_keys` (the `admin` role) may use the admin API too. People log in
-/// with a session (the login page) or a bearer token (`POST /auth/token`).
+/// with a session (the login page) or a bearer token (`POST /auth/token`); with
+/// `DEMO_JWT_SECRET` (at least 32 bytes), the tokens are JWTs signed with it (HS256).
 pub fn guard_from_env() -> Result<Guard, GuardError> {
-    configure(Guard::builder(&POLICY).with_env()?).build()
+    let mut builder = configure(Guard::builder(&POLICY).with_env()?);
+    if let Ok(secret) = std::env::var("DEMO_JWT_SECRET") {
+        if secret.len() < 32 {
+            return Err(GuardError::Jwt("DEMO_JWT_SECRET must be at least 32 bytes".into()));
+        }
+        let key = guard_axum::guard_core::credentials::jwt::JwtKey::Hs256(secret.into_bytes());
+        builder =
+            builder.jwt(guard_axum::guard_core::credentials::jwt::JwtConfig::new(key)).issue_jwts();
+    }
+    builder.build()
 }
 
 /// The demo's settings on `builder`: what `guard_from_env` builds, for tests to build on.

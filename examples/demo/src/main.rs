@@ -5,7 +5,9 @@
 //! its request's head within `GUARD_HEADER_TIMEOUT_SECONDS` (30), whether it sends half of it
 //! or nothing, or stays idle that long between requests, is disconnected; at most
 //! `GUARD_MAX_CONNECTIONS` (1024) connections are served at once, further ones waiting to be
-//! accepted; a head is at most 64 KiB and 100 headers. It speaks HTTP/1.1.
+//! accepted; a head is at most 64 KiB and 100 headers; a request not answered within
+//! `GUARD_REQUEST_TIMEOUT_SECONDS` (30) of its head, a body trickled a byte at a time, is
+//! answered 408. It speaks HTTP/1.1.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -57,11 +59,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("GUARD_ADDR is not an address: {e}"))?;
     let header_timeout = Duration::from_secs(setting("GUARD_HEADER_TIMEOUT_SECONDS", 30)?);
     let max_connections = usize::try_from(setting("GUARD_MAX_CONNECTIONS", 1024)?)?;
+    let request_timeout = Duration::from_secs(setting("GUARD_REQUEST_TIMEOUT_SECONDS", 30)?);
     let guard = demo::guard_from_env()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     // The routes are built once, not per request.
-    let app = demo::app(&guard).with_state::<()>(());
+    let app = demo::app(&guard)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .with_state::<()>(());
 
     // HTTP/1.1, as browsers speak it without TLS. The header timer runs from the moment the
     // server waits for a request's head, so it is also the limit on an idle connection, new

@@ -1,6 +1,8 @@
 //! The demo binary against clients that hold connections: a half-sent request and an idle
-//! connection are dropped after the header timeout, and a full set of connections delays a
-//! newcomer only until they are dropped, instead of shutting it out.
+//! connection are dropped after the header timeout, a body trickled a byte a second after
+//! the body timeout, 10 000 idle connections cost bounded memory and are dropped too, and a
+//! full set of connections delays a newcomer only until they are dropped, instead of
+//! shutting it out.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
@@ -20,7 +22,8 @@ impl Drop for Reaped {
     }
 }
 
-/// The demo with a 2 s header timeout and at most `connections` connections; its address.
+/// The demo with a 2 s header and request timeout and at most `connections` connections; its
+/// address.
 fn start(db: &Path, connections: u32) -> (Reaped, String) {
     let mut child = Reaped(
         Command::new(env!("CARGO_BIN_EXE_demo"))
@@ -28,6 +31,7 @@ fn start(db: &Path, connections: u32) -> (Reaped, String) {
             .env("GUARD_ADDR", "127.0.0.1:0")
             .env("GUARD_ADMIN_SECRET", "a-hostile-test-secret-0123")
             .env("GUARD_HEADER_TIMEOUT_SECONDS", "2")
+            .env("GUARD_REQUEST_TIMEOUT_SECONDS", "2")
             .env("GUARD_MAX_CONNECTIONS", connections.to_string())
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")
@@ -136,5 +140,92 @@ fn huge_heads_and_bodies_are_refused_and_the_server_goes_on() {
     assert!((400..500).contains(&status) || status == 0, "non-UTF-8: {status}");
 
     // And the server still answers everyone else.
+    assert_eq!(get(&addr), 200);
+}
+
+#[test]
+fn a_body_trickled_a_byte_a_second_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, addr) = start(&dir.path().join("g.redb"), 64);
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(
+            b"POST /auth/keys HTTP/1.1\r\nHost: x\r\nX-Admin-Secret: a-hostile-test-secret-0123\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        )
+        .unwrap();
+    let started = Instant::now();
+    let mut trickle = stream.try_clone().unwrap();
+    let trickler = std::thread::spawn(move || {
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_secs(1));
+            if trickle.write_all(b" ").is_err() {
+                return;
+            }
+        }
+    });
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let took = started.elapsed().as_secs_f64();
+    let text = String::from_utf8_lossy(&response);
+    let status: u16 = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    assert!((2.0..8.0).contains(&took), "cut off after {took:.1} s");
+    assert!(status == 0 || status == 408, "{status}: {text}");
+    drop(stream);
+    let _ = trickler.join();
+    // Nothing was created, and the server goes on.
+    assert_eq!(get(&addr), 200);
+}
+
+/// The resident memory of a process, in bytes.
+fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+/// How many files this process may open.
+fn open_file_limit() -> u64 {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap_or("");
+    line.split_whitespace().nth(3).and_then(|n| n.parse().ok()).unwrap_or(1024)
+}
+
+#[test]
+fn ten_thousand_idle_connections_cost_bounded_memory_and_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (demo, addr) = start(&dir.path().join("g.redb"), 12_000);
+    // Both ends share this machine's limit on open files; leave room for the rest.
+    let wanted = 10_000u64.min(open_file_limit().saturating_sub(500) / 2);
+    assert!(wanted >= 900, "too few files may be opened here for this test");
+    let before = rss(demo.0.id());
+    let idle: Vec<TcpStream> = (0..wanted).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let held = rss(demo.0.id());
+    // Served while they are held.
+    assert_eq!(get(&addr), 200);
+    let per_connection = held.saturating_sub(before) as f64 / wanted as f64;
+    eprintln!(
+        "{wanted} idle connections: {:.1} MiB before, {:.1} MiB held, {per_connection:.0} B each",
+        before as f64 / 1048576.0,
+        held as f64 / 1048576.0
+    );
+    assert!(per_connection < 16.0 * 1024.0, "{per_connection:.0} B per idle connection");
+    // All dropped by the header timeout.
+    let started = Instant::now();
+    for mut stream in idle {
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 1];
+        let closed = match stream.read(&mut buf) {
+            Ok(n) => n == 0,
+            Err(e) => {
+                !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+            }
+        };
+        assert!(closed, "an idle connection is still open");
+    }
+    assert!(started.elapsed() < Duration::from_secs(8), "dropped in {:?}", started.elapsed());
     assert_eq!(get(&addr), 200);
 }

@@ -1,7 +1,8 @@
 //! No secret in the logs: the demo binary at `RUST_LOG=trace` (every crate, the request log
 //! of its `TraceLayer` too) through the flows that carry secrets — the admin secret, a key in
-//! the header and in the query, a password (JSON and form), a session cookie, a bearer token —
-//! and then its whole output searched for each of them.
+//! the header and in the query, a password (JSON and form), a session cookie, a bearer token,
+//! and, in a second run, JWTs from `/auth/token` with their signing secret — and then its
+//! whole output searched for each of them.
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
 
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 
 const ADMIN_SECRET: &str = "a-log-scan-admin-secret-4711";
 const PASSWORD: &str = "correct horse battery staple 9";
+const JWT_SECRET: &str = "a-log-scan-jwt-signing-secret-of-40-bytes";
 
 /// Kills the child when the test ends, however it ends.
 struct Reaped(Child);
@@ -27,10 +29,25 @@ impl Drop for Reaped {
 
 #[test]
 fn a_trace_level_log_of_every_flow_holds_no_secret() {
+    scan(None);
+}
+
+#[test]
+fn a_trace_level_log_with_jwts_holds_no_secret() {
+    scan(Some(JWT_SECRET));
+}
+
+/// Runs every flow against the demo at `RUST_LOG=trace`, its tokens JWTs signed with
+/// `jwt_secret` if given, and searches the log for every secret used.
+fn scan(jwt_secret: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("demo.log");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_demo"));
+    if let Some(secret) = jwt_secret {
+        command.env("DEMO_JWT_SECRET", secret);
+    }
     let mut demo = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_demo"))
+        command
             .env("GUARD_DB", dir.path().join("g.redb"))
             .env("GUARD_ADDR", "127.0.0.1:0")
             .env("GUARD_ADMIN_SECRET", ADMIN_SECRET)
@@ -103,6 +120,9 @@ fn a_trace_level_log_of_every_flow_holds_no_secret() {
         .json()
         .unwrap();
     let token = issued["access_token"].as_str().unwrap().to_owned();
+    // A JWT has three parts; its signature alone is as secret as the whole.
+    assert_eq!(token.split('.').count() == 3, jwt_secret.is_some(), "{token}");
+    let signature = token.rsplit('.').next().unwrap().to_owned();
     let bearer = format!("Bearer {token}");
     assert_eq!(http.get(url("/me")).header("authorization", &bearer).send().unwrap().status(), 200);
     // Logging out, with the cookie.
@@ -130,6 +150,8 @@ fn a_trace_level_log_of_every_flow_holds_no_secret() {
         ("the password", PASSWORD),
         ("the session cookie", session.as_str()),
         ("the bearer token", token.as_str()),
+        ("the bearer token's last part", signature.as_str()),
+        ("the JWT signing secret", jwt_secret.unwrap_or(ADMIN_SECRET)),
     ] {
         if let Some(line) = lines.iter().find(|l| l.contains(secret)) {
             panic!("{what} is in the log: {line}");
