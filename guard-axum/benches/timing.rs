@@ -65,7 +65,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Times the arms in alternating rounds; prints median and spread, and the ratio to `base`.
-fn compare(title: &str, unit: &str, arms: &[(&str, Box<dyn Fn() -> f64 + '_>)], base: usize) {
+/// One arm: its name, and what takes one sample.
+type Arm<'a> = (&'a str, Box<dyn Fn() -> f64 + 'a>);
+
+fn compare(title: &str, unit: &str, arms: &[Arm<'_>], base: usize) {
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); arms.len()];
     for (_, arm) in arms {
         arm(); // warm
@@ -207,7 +210,7 @@ fn main() {
         ("sessions (cookie)", "cookie", "guard_session=", session_arms),
         ("bearer tokens (Authorization)", "authorization", "Bearer ", token_arms),
     ] {
-        let arms: Vec<(&str, Box<dyn Fn() -> f64 + '_>)> = arms
+        let arms: Vec<Arm<'_>> = arms
             .into_iter()
             .map(|(name, value)| (name, timed(header, format!("{prefix}{value}"))))
             .collect();
@@ -223,7 +226,7 @@ fn main() {
             start.elapsed().as_secs_f64() * 1000.0
         })
     };
-    let logins: Vec<(&str, Box<dyn Fn() -> f64 + '_>)> = vec![
+    let logins: Vec<Arm<'_>> = vec![
         ("unknown user", login("nobody")),
         ("wrong password", login("ann")),
         ("older hash parameters, wrong", login("old")),

@@ -1,6 +1,7 @@
 //! Helpers for the black-box tests in `tests/`: a real server on 127.0.0.1 and raw HTTP for
 //! requests a well-behaved client will not send; instances of the demo on a real PostgreSQL.
 
+pub mod cutter;
 pub mod instances;
 
 use std::net::SocketAddr;

@@ -1,5 +1,9 @@
-//! Fault injection on redb: every acknowledged operation of the admin and login routes, with
-//! the Nth write, length change or sync of the file failed, for every N the operation makes.
+//! Fault injection: every acknowledged operation of the admin and login routes, on redb with
+//! the Nth write, length change or sync of the file failed, for every N the operation makes,
+//! and on PostgreSQL with the instance's connection cut before the Nth statement, or after
+//! the Nth `COMMIT` (the server commits, the instance never hears so). On PostgreSQL, CI
+//! cuts at every tenth statement and every fourth `COMMIT` of each operation (a different
+//! tenth and fourth for each), for time; `GUARD_FAULT_STRIDE=1` cuts at every one.
 //!
 //! For each operation and each fault: the client never gets a 2xx for an operation that is
 //! not durable; the server goes on serving requests from memory; and the file, reopened by a
@@ -17,6 +21,8 @@ use std::time::Duration;
 
 use guard_axum::{Guard, ManualClock, UsageConfig};
 use guard_core::store::{FaultPlan, RedbStore};
+use guard_tests::cutter::{Cut, Cutter};
+use guard_tests::instances;
 use guard_tests::{ADMIN_SECRET, NOW, TestServer, create_key, create_user, login, token};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
@@ -61,9 +67,16 @@ async fn stop(guard: Guard, server: TestServer) {
 async fn baseline(dir: &Path, clock: &ManualClock) -> (PathBuf, Known) {
     let path = dir.join("baseline.redb");
     let (guard, server) = serve(RedbStore::open(&path).unwrap(), clock).await;
+    let known = make_known(&server).await;
+    stop(guard, server).await;
+    (path, known)
+}
+
+/// What every run starts from, made through `server`.
+async fn make_known(server: &TestServer) -> Known {
     let client = Client::new();
     let key = |body: Value| {
-        let (client, server) = (&client, &server);
+        let client = &client;
         async move {
             let (status, key) = create_key(client, server, body).await.unwrap();
             assert_eq!(status, 201);
@@ -72,21 +85,19 @@ async fn baseline(dir: &Path, clock: &ManualClock) -> (PathBuf, Known) {
     };
     let (_, first) = key(json!({"name": "first", "roles": ["viewer"]})).await;
     let (target_key, second) = key(json!({"name": "second", "roles": ["viewer"]})).await;
-    let (_, ann) = create_user(&client, &server, "ann", PASSWORD, &["viewer"]).await.unwrap();
-    create_user(&client, &server, "bob", PASSWORD, &["viewer"]).await.unwrap();
+    let (_, ann) = create_user(&client, server, "ann", PASSWORD, &["viewer"]).await.unwrap();
+    create_user(&client, server, "bob", PASSWORD, &["viewer"]).await.unwrap();
     let ann = ann["id"].as_str().unwrap().to_owned();
     let (_, owned) = key(json!({"name": "ann's", "roles": ["viewer"], "owner": ann})).await;
-    let (_, cookie, _) = login(&client, &server, "ann", PASSWORD).await.unwrap();
-    let (_, issued) = token(&client, &server, "ann", PASSWORD).await.unwrap();
-    let known = Known {
+    let (_, cookie, _) = login(&client, server, "ann", PASSWORD).await.unwrap();
+    let (_, issued) = token(&client, server, "ann", PASSWORD).await.unwrap();
+    Known {
         keys: vec![first, second, owned],
         target_key,
         ann,
         cookie: cookie.unwrap(),
         bearer: format!("Bearer {}", issued["access_token"].as_str().unwrap()),
-    };
-    stop(guard, server).await;
-    (path, known)
+    }
 }
 
 /// One acknowledged operation.
@@ -268,14 +279,24 @@ async fn reopened(
         eprintln!("{}: reopened after {} ms", path.display(), waited * 50);
     }
     let (guard, server) = serve(store, clock).await;
+    let seen = observe_with_made(&server, known, made).await;
+    stop(guard, server).await;
+    seen
+}
+
+/// What clients observe, and whether the credential the operation made works.
+async fn observe_with_made(
+    server: &TestServer,
+    known: &Known,
+    made: &NewCredential,
+) -> (Value, Option<u16>) {
     let client = Client::new();
-    let seen = observe(&client, &server, known).await;
+    let seen = observe(&client, server, known).await;
     let mut works = None;
     if let Some((header, value)) = made {
         let request = client.get(server.url("/auth/me")).header(*header, value);
         works = Some(request.send().await.unwrap().status().as_u16());
     }
-    stop(guard, server).await;
     (seen, works)
 }
 
@@ -287,6 +308,8 @@ struct Found {
     seen: Value,
     /// Whether the credential the operation made works after the reopening.
     made_works: Option<u16>,
+    /// On PostgreSQL, the `COMMIT`s sent.
+    commits: u64,
 }
 
 /// One run: a copy of the baseline, the operation with the `nth` I/O step failed (none for
@@ -319,7 +342,7 @@ async fn run(
     stop(guard, server).await;
     let (seen, made_works) = reopened(&path, clock, known, &made).await;
     std::fs::remove_file(&path).unwrap();
-    Found { status, fired, steps, seen, made_works }
+    Found { status, fired, steps, seen, made_works, commits: 0 }
 }
 
 #[test]
@@ -364,4 +387,128 @@ fn every_operation_with_every_io_step_failed_is_durable_or_undone() {
         }
         eprintln!("{faults} faults injected into {} operations; {refused} refused, none lost or half applied", OPERATIONS.len());
     });
+}
+
+/// One run on PostgreSQL: a fresh schema made as the baseline, the operation through an
+/// instance whose connections pass the cutter, cut at the `nth` statement (none for 0).
+async fn pg_run(
+    db: &guard_postgres::testing::TestDatabase,
+    clock: &ManualClock,
+    operation: Operation,
+    nth: u64,
+    cut: Cut,
+    commits_only: bool,
+) -> Found {
+    let schema = db.fresh_schema();
+    let on_schema = |name: &str| {
+        instances::builder(db, &schema, name)
+            .clock(Arc::new(clock.clone()))
+            .usage(UsageConfig::default().flush_interval(Duration::from_secs(3600)))
+    };
+    let instance = instances::serve(on_schema("guard-base")).await;
+    let known = make_known(&instance.server).await;
+    instance.stop().await;
+
+    let (auth, rest) = db.url().split_once('@').unwrap();
+    let (host, database) = rest.split_once('/').unwrap();
+    let cutter = Cutter::start(host.parse().unwrap()).await.unwrap();
+    let proxied = format!("{auth}@{}/{database}?sslmode=disable", cutter.addr());
+    let faulty = instances::serve(on_schema("guard-cut").database_url(proxied)).await;
+    let client = Client::new();
+    if commits_only {
+        cutter.plan().arm_commit(nth, cut);
+    } else {
+        cutter.plan().arm(nth, cut);
+    }
+    let (status, made) = perform(operation, &client, &faulty.server, &known).await;
+    let (fired, steps) = (cutter.plan().fired(), cutter.plan().statements());
+    let commits = cutter.plan().commits();
+    cutter.plan().arm(0, Cut::Before);
+    let index = client.get(faulty.url("/")).send().await.unwrap().status().as_u16();
+    assert_eq!(index, 200, "{operation:?} cut at {nth}: the instance stopped serving");
+    let first = client.get(faulty.url("/secure")).header("x-api-key", &known.keys[0]);
+    let first = first.send().await.unwrap().status().as_u16();
+    assert_eq!(first, 200, "{operation:?} cut at {nth}: a key stopped working");
+    faulty.stop().await;
+    drop(cutter);
+
+    let observer = instances::serve(on_schema("guard-observer")).await;
+    let (seen, made_works) = observe_with_made(&observer.server, &known, &made).await;
+    observer.stop().await;
+    Found { status, fired, steps, seen, made_works, commits }
+}
+
+/// What clients observe of the baseline on PostgreSQL.
+async fn pg_before(db: &guard_postgres::testing::TestDatabase, clock: &ManualClock) -> Value {
+    let schema = db.fresh_schema();
+    let builder = instances::builder(db, &schema, "guard-base").clock(Arc::new(clock.clone()));
+    let instance = instances::serve(builder).await;
+    let known = make_known(&instance.server).await;
+    let (seen, _) = observe_with_made(&instance.server, &known, &None).await;
+    instance.stop().await;
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_with_its_connection_cut_at_each_statement_is_durable_or_undone() {
+    let Some(db) = instances::database("faults_on_postgres") else { return };
+    let clock = ManualClock::new(NOW);
+    let mut cuts = 0;
+    let mut refused = 0;
+    let before = pg_before(&db, &clock).await;
+    // Every statement and every COMMIT with GUARD_FAULT_STRIDE=1; in CI (10) every tenth
+    // statement and every fourth COMMIT, a different tenth and fourth for each operation.
+    let stride: u64 =
+        std::env::var("GUARD_FAULT_STRIDE").ok().and_then(|s| s.parse().ok()).unwrap_or(10).max(1);
+    for (index, operation) in OPERATIONS.into_iter().enumerate() {
+        let clean = pg_run(&db, &clock, operation, 0, Cut::Before, false).await;
+        assert!(
+            (200..300).contains(&clean.status),
+            "{operation:?} without a cut: {}",
+            clean.status
+        );
+        eprintln!("{operation:?}: {} statements, {} commits", clean.steps, clean.commits);
+        let after = clean.seen;
+        // Before each statement; and after each COMMIT, which the server carries out while
+        // the instance never hears so (after any other statement, the transaction is only
+        // rolled back, as before the next).
+        let (commit_stride, index) = (stride.div_ceil(3), index as u64);
+        let plans = (1..=clean.steps)
+            .filter(|n| n % stride == index % stride)
+            .map(|n| (n, Cut::Before, false))
+            .chain(
+                (1..=clean.commits)
+                    .filter(|n| n % commit_stride == index % commit_stride)
+                    .map(|n| (n, Cut::After, true)),
+            );
+        for (nth, cut, commits_only) in plans {
+            {
+                let found = pg_run(&db, &clock, operation, nth, cut, commits_only).await;
+                if !found.fired {
+                    // Fewer statements than in the clean run (the follower's own ones vary).
+                    continue;
+                }
+                cuts += 1;
+                if (200..300).contains(&found.status) {
+                    assert_eq!(
+                        found.seen, after,
+                        "{operation:?} acknowledged, cut {cut:?} statement {nth}: not durable"
+                    );
+                    assert!(
+                        found.made_works.is_none_or(|s| s == 200),
+                        "{operation:?} acknowledged, cut {cut:?} statement {nth}: what it made does not work"
+                    );
+                } else {
+                    refused += 1;
+                    assert!(
+                        found.seen == before || found.seen == after,
+                        "{operation:?} refused ({}), cut {cut:?} statement {nth}: half applied\nbefore {before}\nafter {after}\nseen {}",
+                        found.status,
+                        found.seen
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("{cuts} connections cut in {} operations; {refused} refused", OPERATIONS.len());
 }
