@@ -187,7 +187,7 @@ impl Accounts {
 
     /// Deletes a user, with its sessions, tokens and keys. The user goes first: if what
     /// follows is interrupted, nothing left works (a key needs its owner, a session its
-    /// user), and [`Accounts::finish_interrupted`] removes it.
+    /// user), and what is left is removed when the guard opens and every minute.
     pub async fn delete_user(&self, id: &str) -> Result<(), UserError> {
         self.users.record(id)?;
         self.users.delete(id).await?;
