@@ -512,3 +512,43 @@ async fn every_operation_with_its_connection_cut_at_each_statement_is_durable_or
     }
     eprintln!("{cuts} connections cut in {} operations; {refused} refused", OPERATIONS.len());
 }
+
+#[test]
+fn basic_credentials_checked_while_the_file_fails_answer_503_never_401() {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(NOW);
+        let plan = FaultPlan::new();
+        let store = RedbStore::open_with_faults(dir.path().join("g.redb"), Arc::clone(&plan));
+        let guard = builder(&clock).basic_auth().store(Arc::new(store.unwrap())).build().unwrap();
+        let server = TestServer::start(demo::app(&guard)).await.unwrap();
+        let client = Client::new();
+        create_user(&client, &server, "ann", PASSWORD, &["viewer"]).await.unwrap();
+        let (_, key) = create_key(&client, &server, json!({"roles": ["viewer"]})).await.unwrap();
+        let basic = |password: &str| {
+            use base64::Engine;
+            let pair = format!("ann:{password}");
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+        };
+        let me = |authorization: String| {
+            let request = client.get(server.url("/auth/me")).header("authorization", authorization);
+            async move { request.send().await.unwrap() }
+        };
+        assert_eq!(me(basic("a wrong password")).await.status(), 401, "before the fault");
+        // From now on the file fails: a failed attempt cannot be counted.
+        plan.arm(1);
+        for password in ["a wrong password", PASSWORD] {
+            let answer = me(basic(password)).await;
+            assert_eq!(answer.status(), 503, "an internal failure is not a wrong password");
+            assert!(answer.headers().contains_key("retry-after"));
+        }
+        assert!(plan.fired());
+        // A key is checked from memory, and still works.
+        let by_key =
+            client.get(server.url("/secure")).header("x-api-key", key["key"].as_str().unwrap());
+        assert_eq!(by_key.send().await.unwrap().status(), 200);
+        stop(guard, server).await;
+    });
+}
