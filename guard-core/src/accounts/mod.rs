@@ -206,6 +206,14 @@ impl Accounts {
     /// minute.
     pub(crate) async fn finish_interrupted(&self) -> Result<(), StoreError> {
         for (key, owner) in self.keys.owned() {
+            // Only keys whose owner this instance knows as gone or disabled are candidates: a
+            // store read each, not one per owned key.
+            let revoked = || self.keys.get(&key).is_ok_and(|k| k.state == KeyState::Revoked);
+            match self.users.get(&owner) {
+                Some(user) if user.is_enabled() => continue,
+                Some(_) if revoked() => continue,
+                _ => {}
+            }
             let finished = match self.users.stored(owner.clone()).await? {
                 None => self.keys.delete(&key).await.map(|()| true),
                 Some(user) if user.disabled => match self.keys.get(&key) {
